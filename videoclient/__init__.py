@@ -1,0 +1,57 @@
+"""videoclient: an asyncio-first client for the Videos API."""
+
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ContentIntegrityError,
+    InternalServerError,
+    MissingAPIKeyError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+    VideoClientError,
+    VideoExpiredError,
+    VideoFailedError,
+    WaitTimeoutError,
+    WebhookVerificationError,
+)
+from ._models import PENDING_STATUSES, DeletedVideo, Video, VideoCharacter, VideoError, VideoPage
+
+__version__ = "0.1.0"
+
+__all__ = (
+    "PENDING_STATUSES",
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "ContentIntegrityError",
+    "DeletedVideo",
+    "InternalServerError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+    "Video",
+    "VideoCharacter",
+    "VideoClientError",
+    "VideoError",
+    "VideoExpiredError",
+    "VideoFailedError",
+    "VideoPage",
+    "WaitTimeoutError",
+    "WebhookVerificationError",
+    "__version__",
+)

@@ -1,5 +1,7 @@
 """videoclient: an asyncio-first client for the Videos API."""
 
+from ._async_client import AsyncPager, AsyncVideoClient, AsyncVideos
+from ._config import ClientConfig, Timeout
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -23,6 +25,8 @@ from ._errors import (
     WebhookVerificationError,
 )
 from ._models import PENDING_STATUSES, DeletedVideo, Video, VideoCharacter, VideoError, VideoPage
+from ._options import RequestOptions
+from ._raw import RawResponse
 
 __version__ = "0.1.0"
 
@@ -33,8 +37,12 @@ __all__ = (
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncPager",
+    "AsyncVideoClient",
+    "AsyncVideos",
     "AuthenticationError",
     "BadRequestError",
+    "ClientConfig",
     "ConflictError",
     "ContentIntegrityError",
     "DeletedVideo",
@@ -43,6 +51,9 @@ __all__ = (
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
+    "RequestOptions",
+    "Timeout",
     "UnprocessableEntityError",
     "Video",
     "VideoCharacter",

@@ -253,7 +253,7 @@ class WebhookVerificationError(VideoClientError, ValueError):
 
 
 def _error_fields(body: Any) -> tuple[str | None, str | None, str | None, str | None]:
-    """Pick (message, code, param, type) out of an OpenAI-shaped error body, tolerating any shape."""
+    """(message, code, param, type) from an OpenAI-shaped error body, tolerating any shape."""
     if isinstance(body, Mapping):
         err = body.get("error", body)
         if isinstance(err, Mapping):

@@ -110,7 +110,7 @@ def _flatten(exc: BaseException) -> str:
 def structure(value: Any, cls: Callable[..., T]) -> T:
     """Read a JSON value as ``cls``; raise :class:`WireError` with a readable reason otherwise."""
     try:
-        return converter.structure(value, cls)  # type: ignore[arg-type, no-any-return]
+        return converter.structure(value, cls)  # type: ignore[arg-type]
     except WireError:
         raise
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:

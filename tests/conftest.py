@@ -1,0 +1,153 @@
+"""Shared fixtures: a no-sleep switch, an aioresponses shim, and the spec's schemas."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "api" / "videos-openapi.yaml"
+if not SPEC_PATH.exists():  # a checkout whose shared/ sits elsewhere
+    SPEC_PATH = Path(__file__).resolve().parent / "videos-openapi.yaml"
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Retries never really sleep: each requested delay is recorded instead."""
+    recorded: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        recorded.append(seconds)
+
+    import videoclient._transport as transport
+
+    monkeypatch.setattr(transport, "_sleep", fake_sleep)
+    return recorded
+
+
+@contextlib.contextmanager
+def aioresponses_compat() -> Iterator[None]:
+    """Let aioresponses 0.7.x build responses on aiohttp >= 3.14.
+
+    aiohttp 3.14 made ``stream_writer`` a required argument of ``ClientResponse``;
+    aioresponses 0.7.9 does not pass it (upstream issue #289). Build its responses
+    from a subclass that supplies a writer reporting no bytes sent. Harmless on
+    older aiohttp, where the argument does not exist.
+    """
+    import inspect
+
+    import aiohttp
+    import aioresponses.core as core
+
+    params = inspect.signature(aiohttp.ClientResponse.__init__).parameters
+    if "stream_writer" not in params:
+        yield
+        return
+
+    class _Writer:
+        output_size = 0
+
+    class CompatResponse(aiohttp.ClientResponse):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("stream_writer", _Writer())
+            super().__init__(*args, **kwargs)
+
+    with mock.patch.object(core, "ClientResponse", CompatResponse):
+        yield
+
+
+@pytest.fixture
+def mock_api(sleeps: list[float]) -> Iterator[Any]:
+    """An aioresponses mock of the network (real sockets are never opened)."""
+    from aioresponses import aioresponses
+
+    with aioresponses_compat(), aioresponses() as m:
+        yield m
+
+
+@pytest.fixture(scope="session")
+def spec() -> dict[str, Any]:
+    """The OpenAPI contract, parsed."""
+    import yaml
+
+    with open(SPEC_PATH, encoding="utf-8") as fh:
+        loaded: dict[str, Any] = yaml.safe_load(fh)
+    return loaded
+
+
+class CannedServer:
+    """A real aiohttp server on loopback that records raw requests and plays back answers.
+
+    ``answer(method, path, handler_or_json, status=200, headers=None)`` sets what a route
+    returns; every request is recorded in ``requests`` as a dict with method, path, query,
+    headers and the raw body bytes.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.answers: dict[tuple[str, str], list[Any]] = {}
+        self.server: Any = None
+
+    @property
+    def base_url(self) -> str:
+        return str(self.server.make_url("/v1"))
+
+    def answer(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        repeat: bool = True,
+    ) -> None:
+        self.answers.setdefault((method, path), []).append((body, status, headers or {}, repeat))
+
+    async def handle(self, request: Any) -> Any:
+        from aiohttp import web
+
+        raw = await request.read()
+        self.requests.append(
+            {
+                "method": request.method,
+                "path": request.path,
+                "query": list(request.query.items()),
+                "headers": dict(request.headers),
+                "body": raw,
+                "content_type": request.content_type,
+            }
+        )
+        queue = self.answers.get((request.method, request.path))
+        if not queue:
+            return web.json_response({"error": {"message": "no canned answer"}}, status=599)
+        body, status, headers, repeat = queue[0]
+        if len(queue) > 1 or not repeat:
+            queue.pop(0)
+        if callable(body):
+            result = body(request)
+            return await result if hasattr(result, "__await__") else result
+        if isinstance(body, bytes):
+            return web.Response(body=body, status=status, headers=headers)
+        return web.json_response(body, status=status, headers=headers)
+
+
+@pytest.fixture
+async def canned(sleeps: list[float]) -> Any:
+    """A CannedServer running on an ephemeral loopback port."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    srv = CannedServer()
+    app = web.Application(client_max_size=1024**3)
+    app.router.add_route("*", "/{tail:.*}", srv.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    srv.server = server
+    try:
+        yield srv
+    finally:
+        await server.close()

@@ -1,0 +1,143 @@
+"""Client configuration: one frozen value, and the one place the environment is read.
+
+``ClientConfig.from_env`` is called by the client constructors; nothing reads the
+environment at import time. The API key is kept in a :class:`Secret`, whose repr
+and str never show it, and is excluded from the config's repr.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl as _ssl
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Literal, Union
+
+import attrs
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "ClientConfig",
+    "Secret",
+    "Timeout",
+    "TokenProvider",
+]
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+#: A callable returning a bearer token, sync or async; called before every request.
+TokenProvider = Callable[[], str | Awaitable[str]]
+
+SSLOption = Union[_ssl.SSLContext, bool, str, None]
+
+
+@attrs.frozen(repr=False)
+class Secret:
+    """A credential whose repr and str never reveal it."""
+
+    value: str
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+
+@attrs.frozen
+class Timeout:
+    """Time limits in seconds (None: no limit).
+
+    Attributes:
+        total: Whole request, for JSON calls (default 600 s). Downloads ignore it.
+        connect: Establishing a connection, including waiting for a pooled one.
+        read: Longest silence while reading a response (idle timeout). This is
+            what bounds a streamed download, so a large file on a slow link is
+            not killed by a total-time limit.
+    """
+
+    total: float | None = 600.0
+    connect: float | None = 10.0
+    read: float | None = 120.0
+
+    @classmethod
+    def coerce(cls, value: Timeout | float | None) -> Timeout:
+        """Accept a Timeout, a number of seconds (the total) or None (no limits)."""
+        if isinstance(value, Timeout):
+            return value
+        if value is None:
+            return cls(total=None, connect=None, read=None)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"timeout must be a number of seconds or a Timeout, not {value!r}")
+        if value <= 0:
+            raise ValueError(f"timeout must be positive, got {value!r}")
+        return cls(total=float(value), connect=min(10.0, float(value)), read=float(value))
+
+
+DEFAULT_TIMEOUT = Timeout()
+
+
+def _frozen_map(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    return dict(value or {})
+
+
+@attrs.frozen
+class ClientConfig:
+    """Everything a client needs to talk to one endpoint.
+
+    Build it with :meth:`from_env`; change one field with :func:`attrs.evolve`.
+    """
+
+    base_url: str = DEFAULT_BASE_URL
+    api_key: Secret | None = attrs.field(default=None, repr=False)
+    token_provider: TokenProvider | None = attrs.field(default=None, repr=False)
+    auth_style: Literal["bearer", "azure"] = "bearer"
+    api_version: str | None = None
+    organization: str | None = None
+    project: str | None = None
+    timeout: Timeout = Timeout()
+    max_retries: int = 2
+    default_headers: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    default_query: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    max_connections: int = 100
+    max_connections_per_host: int = 0
+    max_json_bytes: int = 8 * 1024 * 1024
+    ssl: SSLOption = attrs.field(default=None, repr=False)
+    key_env_var: str = "OPENAI_API_KEY"
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
+            raise TypeError("max_retries must be an int")
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        if self.max_connections < 1:
+            raise ValueError("max_connections must be >= 1")
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://, got {self.base_url!r}")
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        **kwargs: object,
+    ) -> ClientConfig:
+        """Build a config from arguments, falling back to ``OPENAI_*`` environment variables.
+
+        Reads ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_ORG_ID`` and ``OPENAI_PROJECT_ID``.
+        A missing key is not an error here: the first request raises
+        :class:`~videoclient.MissingAPIKeyError`.
+        """
+        env = os.environ if environ is None else environ
+        key = api_key if api_key is not None else env.get("OPENAI_API_KEY")
+        url = base_url or env.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+        return cls(
+            base_url=url.rstrip("/"),
+            api_key=Secret(key) if key else None,
+            organization=organization or env.get("OPENAI_ORG_ID") or None,
+            project=project or env.get("OPENAI_PROJECT_ID") or None,
+            **kwargs,  # type: ignore[arg-type]
+        )

@@ -1,0 +1,309 @@
+"""The Videos API as pure functions: arguments in, :class:`Request` out; :class:`Response` in,
+models out (or an :class:`~videoclient.APIStatusError` raised).
+
+Nothing here does network I/O or knows about aiohttp, anyio or asyncio (an
+import contract keeps it so): it is tested with canned values and no event loop.
+Every argument check happens in a ``build_*`` function, so bad input fails before
+a connection is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import attrs
+
+from . import _validate as v
+from ._errors import APIResponseValidationError, _error_fields, status_error_class
+from ._files import IMAGE_TYPES, VIDEO_TYPES, FileInput, FileSource, is_reference, resolve_file
+from ._models import DeletedVideo, Video, VideoCharacter, VideoPage
+from ._multipart import FormField
+from ._wire import WireError, structure
+
+__all__ = [
+    "Request",
+    "Response",
+    "build_content",
+    "build_create",
+    "build_create_character",
+    "build_delete",
+    "build_edit",
+    "build_extend",
+    "build_get_character",
+    "build_list",
+    "build_remix",
+    "build_retrieve",
+    "parse_model",
+    "raise_for_status",
+]
+
+M = TypeVar("M")
+
+#: What a content request accepts: the declared types of every variant, and anything else.
+CONTENT_ACCEPT = "*/*"
+
+
+@attrs.frozen
+class Request:
+    """One API call, ready for the transport.
+
+    Attributes:
+        method: HTTP method.
+        path: Path below the base URL, already quoted, without a leading slash.
+        params: Query parameters.
+        json: A JSON body, or None.
+        form: multipart/form-data fields (text or files), or None.
+        accept: The Accept header.
+        stream: True when the body is content to stream rather than JSON to parse.
+    """
+
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...] = ()
+    json: Any = None
+    form: tuple[FormField, ...] | None = None
+    accept: str = "application/json"
+    stream: bool = False
+
+    @property
+    def is_post(self) -> bool:
+        return self.method == "POST"
+
+
+@attrs.frozen
+class Response:
+    """A complete response: status, lower-cased headers, body bytes."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def request_id(self) -> str | None:
+        return self.headers.get("x-request-id")
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _with_extra(body: dict[str, Any], extra_body: Mapping[str, Any] | None) -> dict[str, Any]:
+    if extra_body:
+        if not isinstance(extra_body, Mapping):
+            raise TypeError("extra_body must be a mapping")
+        body = {**body, **extra_body}
+    return body
+
+
+def _form_or_json(
+    path: str, fields: dict[str, Any], extra_body: Mapping[str, Any] | None
+) -> Request:
+    """A multipart request when any field is a file, else JSON; None values are left out."""
+    body = _with_extra({k: val for k, val in fields.items() if val is not None}, extra_body)
+    if any(isinstance(val, FileSource) for val in body.values()):
+        form: list[FormField] = []
+        for key, val in body.items():
+            if isinstance(val, FileSource):
+                form.append((key, val))
+            elif isinstance(val, (Mapping, list)):
+                form.append((key, json.dumps(val)))
+            else:
+                form.append((key, val if isinstance(val, str) else json.dumps(val)))
+        return Request("POST", path, form=tuple(form))
+    return Request("POST", path, json=body)
+
+
+def _reference_or_file(value: Any, *, what: str, allowed: tuple[str, ...]) -> Any:
+    """A reference object passes as JSON, a Video becomes ``{"id": ...}``, the rest is a file."""
+    if isinstance(value, Video):
+        return {"id": value.id}
+    if is_reference(value):
+        ref = dict(value)
+        if not ref:
+            raise ValueError(f"{what} reference must not be empty")
+        return ref
+    return resolve_file(value, what=what, allowed=allowed)
+
+
+def build_create(
+    *,
+    prompt: str,
+    model: str | None = None,
+    seconds: int | str | None = None,
+    size: str | tuple[int, int] | None = None,
+    input_reference: FileInput | Mapping[str, Any] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
+) -> Request:
+    """POST /videos."""
+    fields: dict[str, Any] = {
+        "prompt": v.check_prompt(prompt),
+        "model": None if model is None else v.check_model(model),
+        "seconds": None if seconds is None else v.check_seconds(seconds),
+        "size": None if size is None else v.check_size(size),
+    }
+    if input_reference is not None:
+        fields["input_reference"] = _reference_or_file(
+            input_reference, what="input_reference", allowed=IMAGE_TYPES
+        )
+    return _form_or_json("videos", fields, extra_body)
+
+
+def build_retrieve(video_id: str) -> Request:
+    """GET /videos/{video_id}."""
+    return Request("GET", f"videos/{_segment(v.check_id(video_id))}")
+
+
+def build_delete(video_id: str) -> Request:
+    """DELETE /videos/{video_id}."""
+    return Request("DELETE", f"videos/{_segment(v.check_id(video_id))}")
+
+
+def build_list(
+    *, limit: int | None = None, order: str | None = None, after: str | None = None
+) -> Request:
+    """GET /videos with the given page parameters."""
+    params: list[tuple[str, str]] = []
+    if limit is not None:
+        params.append(("limit", str(v.check_limit(limit))))
+    if order is not None:
+        params.append(("order", v.check_order(order)))
+    if after is not None:
+        params.append(("after", v.check_id(after, name="after")))
+    return Request("GET", "videos", params=tuple(params))
+
+
+def build_remix(
+    video_id: str, *, prompt: str, extra_body: Mapping[str, Any] | None = None
+) -> Request:
+    """POST /videos/{video_id}/remix."""
+    path = f"videos/{_segment(v.check_id(video_id))}/remix"
+    return Request("POST", path, json=_with_extra({"prompt": v.check_prompt(prompt)}, extra_body))
+
+
+def build_edit(*, video: Any, prompt: str, extra_body: Mapping[str, Any] | None = None) -> Request:
+    """POST /videos/edits: ``video`` is a reference (``{"id": ...}``, a Video) or a file."""
+    ref = _reference_or_file(video, what="video", allowed=VIDEO_TYPES)
+    return _form_or_json(
+        "videos/edits", {"prompt": v.check_prompt(prompt), "video": ref}, extra_body
+    )
+
+
+def build_extend(
+    *, video: Any, prompt: str, seconds: int | str, extra_body: Mapping[str, Any] | None = None
+) -> Request:
+    """POST /videos/extensions: ``video`` is a reference (``{"id": ...}``, a Video) or a file."""
+    fields = {"prompt": v.check_prompt(prompt), "seconds": v.check_seconds(seconds)}
+    fields["video"] = _reference_or_file(video, what="video", allowed=VIDEO_TYPES)
+    return _form_or_json("videos/extensions", fields, extra_body)
+
+
+def build_create_character(
+    *, name: str, video: FileInput, extra_body: Mapping[str, Any] | None = None
+) -> Request:
+    """POST /videos/characters (multipart: the spec takes only an uploaded video here)."""
+    fields: dict[str, Any] = {
+        "name": v.check_character_name(name),
+        "video": resolve_file(video, what="video", allowed=VIDEO_TYPES),
+    }
+    return _form_or_json("videos/characters", fields, extra_body)
+
+
+def build_get_character(character_id: str) -> Request:
+    """GET /videos/characters/{character_id}."""
+    return Request(
+        "GET", f"videos/characters/{_segment(v.check_id(character_id, name='character_id'))}"
+    )
+
+
+def build_content(video_id: str, *, variant: str = "video") -> Request:
+    """GET /videos/{video_id}/content: streamed; the variant is sent only when not the default."""
+    v.check_variant(variant)
+    params = () if variant == "video" else (("variant", variant),)
+    path = f"videos/{_segment(v.check_id(video_id))}/content"
+    return Request("GET", path, params=params, accept=CONTENT_ACCEPT, stream=True)
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+_TAG_RE = re.compile(r"<[^>]+>")
+_SPACE_RE = re.compile(r"\s+")
+
+
+def _readable_text(body: bytes, limit: int = 300) -> str:
+    """A short human reading of a non-JSON body (an HTML error page from a proxy, say)."""
+    text = body[: limit * 8].decode("utf-8", "replace")
+    title = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    if title:
+        text = title.group(1)
+    text = _SPACE_RE.sub(" ", _TAG_RE.sub(" ", text)).strip()
+    return text[:limit] + ("..." if len(text) > limit else "")
+
+
+def raise_for_status(resp: Response, *, method: str | None = None, url: str | None = None) -> None:
+    """Raise the :class:`~videoclient.APIStatusError` subclass for a 4xx/5xx response."""
+    if resp.status < 400:
+        return
+    body: Any
+    try:
+        body = json.loads(resp.body) if resp.body else None
+    except ValueError:
+        body = None
+    message, code, param, err_type = _error_fields(body)
+    if body is None:
+        body = _readable_text(resp.body) if resp.body else None
+        message = message or (body if isinstance(body, str) and body else None)
+    if not message:
+        message = f"HTTP {resp.status} with no error message"
+    cls = status_error_class(resp.status)
+    raise cls(
+        message,
+        status_code=resp.status,
+        code=code,
+        param=param,
+        type=err_type,
+        request_id=resp.request_id,
+        body=body,
+        headers=resp.headers,
+        method=method,
+        url=url,
+    )
+
+
+def parse_model(
+    resp: Response, cls: type[M], *, method: str | None = None, url: str | None = None
+) -> M:
+    """Read a 2xx JSON response as ``cls`` (Video, VideoPage, ...) with its request id attached."""
+    raise_for_status(resp, method=method, url=url)
+
+    def invalid(why: str) -> APIResponseValidationError:
+        return APIResponseValidationError(
+            f"{method or ''} {url or ''}: {why}".strip(),
+            status_code=resp.status,
+            request_id=resp.request_id,
+            method=method,
+            url=url,
+        )
+
+    try:
+        data = json.loads(resp.body)
+    except ValueError:
+        snippet = _readable_text(resp.body, 80)
+        raise invalid(f"the response is not valid JSON ({snippet!r})") from None
+    try:
+        obj = structure(data, cls)
+    except WireError as exc:
+        raise invalid(f"the response is not a valid {cls.__name__}: {exc}") from None
+    rid = resp.request_id
+    return attrs.evolve(obj, request_id=rid) if rid else obj  # type: ignore[misc]
+
+
+PARSERS: Mapping[str, type[Any]] = {
+    "video": Video,
+    "page": VideoPage,
+    "deleted": DeletedVideo,
+    "character": VideoCharacter,
+}

@@ -1,0 +1,406 @@
+"""The one module that talks HTTP: aiohttp session lifetime, retries, redirects, error mapping.
+
+The session is created lazily inside the running event loop on first use, reused
+for every call, and closed exactly once by :meth:`Transport.close`. aiohttp is
+imported only when this module is (the client imports it on first request), which
+keeps ``import videoclient`` light.
+
+Invariants kept here:
+- no aiohttp or asyncio exception leaves this module: every failure becomes an
+  :class:`~videoclient.APIError` subclass;
+- every attempt of one POST carries the same ``Idempotency-Key``;
+- credentials go only to the configured origin, never across a redirect elsewhere;
+- the API key appears in no log line and no error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import platform
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import anyio
+import attrs
+from multidict import CIMultiDict
+from yarl import URL
+
+from . import _retry
+from ._config import ClientConfig, Timeout
+from ._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    MissingAPIKeyError,
+)
+from ._files import FileSource
+from ._multipart import encode
+from ._options import CallOptions
+from ._protocol import Request, Response, raise_for_status
+
+__all__ = ["StreamResponse", "Transport"]
+
+log = logging.getLogger("videoclient")
+
+UPLOAD_CHUNK = 256 * 1024
+DOWNLOAD_CHUNK = 256 * 1024
+MAX_REDIRECTS = 5
+_CREDENTIAL_HEADERS = ("authorization", "api-key", "openai-organization", "openai-project")
+
+
+async def _sleep(seconds: float) -> None:
+    """Wait between attempts; tests replace this to never really sleep."""
+    await anyio.sleep(seconds)
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+@attrs.define
+class StreamResponse:
+    """A response whose body has not been read yet."""
+
+    status: int
+    headers: Mapping[str, str]
+    url: str
+    _raw: aiohttp.ClientResponse
+
+    async def iter_chunks(self, size: int = DOWNLOAD_CHUNK) -> AsyncIterator[bytes]:
+        """The body in chunks of at most ``size`` bytes; a broken link is APIConnectionError."""
+        try:
+            async for chunk in self._raw.content.iter_chunked(size):
+                yield chunk
+        except asyncio.TimeoutError as exc:
+            raise APITimeoutError("timed out reading the response body", url=self.url) from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(
+                f"the connection broke mid-body: {_describe(exc)}", url=self.url
+            ) from exc
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text[:300]
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+class Transport:
+    """Sends :class:`~videoclient._protocol.Request` values over one aiohttp session."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self._config = config
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+        self._base = URL(config.base_url.rstrip("/") + "/")
+
+    @property
+    def config(self) -> ClientConfig:
+        return self._config
+
+    # -- session lifetime --------------------------------------------------------------------
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise APIConnectionError("the client is closed")
+        if self._session is None:
+            cfg = self._config
+            ssl_opt: Any = True if cfg.ssl is None else cfg.ssl
+            if isinstance(ssl_opt, str):
+                import ssl
+
+                ssl_opt = ssl.create_default_context(cafile=ssl_opt)
+            connector = aiohttp.TCPConnector(
+                limit=cfg.max_connections,
+                limit_per_host=cfg.max_connections_per_host,
+                ssl=ssl_opt,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=None),
+                auto_decompress=True,
+            )
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session (once); later calls do nothing."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    # -- building one attempt ----------------------------------------------------------------
+
+    async def _auth_headers(self) -> dict[str, str]:
+        cfg = self._config
+        if cfg.token_provider is not None:
+            token = cfg.token_provider()
+            if inspect.isawaitable(token):
+                token = await token
+            if not isinstance(token, str) or not token:
+                raise MissingAPIKeyError("the token_provider returned no token")
+            return {"Authorization": f"Bearer {token}"}
+        if cfg.api_key is None:
+            raise MissingAPIKeyError(
+                f"no API key: pass api_key=... or set the {cfg.key_env_var} environment variable"
+            )
+        if cfg.auth_style == "azure":
+            return {"api-key": cfg.api_key.value}
+        return {"Authorization": f"Bearer {cfg.api_key.value}"}
+
+    async def _headers(self, req: Request, opts: CallOptions, idem: str | None) -> CIMultiDict[str]:
+        cfg = self._config
+        headers: CIMultiDict[str] = CIMultiDict()
+        headers["User-Agent"] = f"videoclient/{_version()} Python/{platform.python_version()}"
+        headers["Accept"] = req.accept
+        if cfg.organization:
+            headers["OpenAI-Organization"] = cfg.organization
+        if cfg.project:
+            headers["OpenAI-Project"] = cfg.project
+        headers.update(await self._auth_headers())
+        if idem is not None:
+            headers["Idempotency-Key"] = idem
+        headers.update(cfg.default_headers)
+        headers.update(opts.extra_headers)
+        return headers
+
+    def _url(self, req: Request, opts: CallOptions) -> URL:
+        url = self._base.join(URL(req.path, encoded=True))
+        query: list[tuple[str, str]] = list(self._config.default_query.items())
+        if self._config.api_version and "api-version" not in self._config.default_query:
+            query.append(("api-version", self._config.api_version))
+        query += list(req.params)
+        query += list(opts.extra_query.items())
+        return url.with_query(query) if query else url
+
+    def _body(self, req: Request, headers: CIMultiDict[str], opts: CallOptions) -> Any:
+        if req.form is not None:
+            body = encode(req.form)
+            headers["Content-Type"] = body.content_type
+            headers["Content-Length"] = str(body.length)
+            return _stream_segments(body.segments)
+        if req.json is not None:
+            headers["Content-Type"] = "application/json"
+            return json.dumps(req.json, separators=(",", ":")).encode()
+        return None
+
+    def _client_timeout(self, timeout: Timeout, *, stream: bool) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(
+            total=None if stream else timeout.total,
+            sock_connect=timeout.connect,
+            sock_read=timeout.read,
+        )
+
+    # -- sending -----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _attempt(
+        self, req: Request, opts: CallOptions, idem: str | None, extra: Mapping[str, str]
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """One attempt, following redirects by hand so credentials never change origin."""
+        session = self._get_session()
+        headers = await self._headers(req, opts, idem)
+        headers.update(extra)
+        url = self._url(req, opts)
+        origin = url.origin()
+        method = req.method
+        timeout = self._client_timeout(opts.timeout, stream=req.stream)
+        send_body = True
+        for _ in range(MAX_REDIRECTS + 1):
+            data = self._body(req, headers, opts) if send_body else None
+            try:
+                resp = await session.request(
+                    method, url, headers=headers, data=data, timeout=timeout, allow_redirects=False
+                )
+            except asyncio.TimeoutError as exc:
+                raise APITimeoutError(
+                    f"{method} {_safe(url)} timed out", method=method, url=_safe(url)
+                ) from exc
+            except aiohttp.ClientError as exc:
+                raise APIConnectionError(
+                    f"{method} {_safe(url)} failed: {_describe(exc)}", method=method, url=_safe(url)
+                ) from exc
+            location = resp.headers.get("Location")
+            if resp.status in (301, 302, 303, 307, 308) and location:
+                resp.release()
+                target = url.join(URL(location))
+                if target.origin() != origin:
+                    for name in _CREDENTIAL_HEADERS:
+                        headers.popall(name, None)
+                if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
+                    method, send_body = "GET", False
+                    headers.popall("Content-Type", None)
+                    headers.popall("Content-Length", None)
+                log.debug("redirect %s -> %s", resp.status, _safe(target))
+                url = target
+                continue
+            try:
+                yield resp
+            finally:
+                resp.release()
+            return
+        raise APIConnectionError(
+            f"more than {MAX_REDIRECTS} redirects", method=method, url=_safe(url)
+        )
+
+    def _idempotency_key(self, req: Request, opts: CallOptions) -> str | None:
+        if not req.is_post:
+            return None
+        return opts.idempotency_key or f"videoclient-{uuid.uuid4()}"
+
+    async def _retry_wait(
+        self,
+        req: Request,
+        attempt: int,
+        opts: CallOptions,
+        why: str,
+        headers: Mapping[str, str] | None,
+    ) -> bool:
+        """Sleep before the next attempt if one is left; False when the budget is spent."""
+        # Every body can be sent again: files are re-opened (or re-seeked) per attempt.
+        if attempt >= opts.max_retries:
+            return False
+        delay = _retry.retry_delay(attempt + 1, headers)
+        log.debug(
+            "retrying %s %s after %s in %.2fs (retry %d/%d)",
+            req.method,
+            req.path,
+            why,
+            delay,
+            attempt + 1,
+            opts.max_retries,
+        )
+        await _sleep(delay)
+        return True
+
+    async def send(self, req: Request, opts: CallOptions) -> Response:
+        """Send a JSON request with retries and return the complete response (any status)."""
+        idem = self._idempotency_key(req, opts)
+        attempt = 0
+        while True:
+            try:
+                async with self._attempt(req, opts, idem, {}) as raw:
+                    resp = Response(raw.status, _lower(raw.headers), await self._read(raw, req))
+            except APIConnectionError as exc:
+                log.debug("%s %s attempt %d failed: %s", req.method, req.path, attempt + 1, exc)
+                if await self._retry_wait(req, attempt, opts, type(exc).__name__, None):
+                    attempt += 1
+                    continue
+                raise
+            log.debug(
+                "%s %s -> %d (attempt %d, request_id=%s)",
+                req.method,
+                req.path,
+                resp.status,
+                attempt + 1,
+                resp.request_id,
+            )
+            if (
+                resp.status >= 400
+                and _retry.should_retry_status(resp.status, resp.headers)
+                and await self._retry_wait(req, attempt, opts, f"HTTP {resp.status}", resp.headers)
+            ):
+                attempt += 1
+                continue
+            return resp
+
+    async def _read(self, raw: aiohttp.ClientResponse, req: Request) -> bytes:
+        cap = self._config.max_json_bytes
+        declared = raw.content_length
+        too_big = APIResponseValidationError(
+            f"{req.method} {req.path}: response body exceeds {cap} bytes",
+            status_code=raw.status,
+            request_id=raw.headers.get("x-request-id"),
+        )
+        if declared is not None and declared > cap:
+            raise too_big
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            async for chunk in raw.content.iter_chunked(64 * 1024):
+                total += len(chunk)
+                if total > cap:
+                    raise too_big
+                chunks.append(chunk)
+        except asyncio.TimeoutError as exc:
+            raise APITimeoutError(
+                f"{req.method} {req.path}: timed out reading the response"
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(
+                f"{req.method} {req.path}: the response broke off: {_describe(exc)}"
+            ) from exc
+        return b"".join(chunks)
+
+    @asynccontextmanager
+    async def stream(
+        self, req: Request, opts: CallOptions, headers: Mapping[str, str] | None = None
+    ) -> AsyncIterator[StreamResponse]:
+        """Open a streamed response, retrying until the status line is a success or final.
+
+        A 4xx/5xx answer is read (capped) and raised as :class:`~videoclient.APIStatusError`.
+        """
+        attempt = 0
+        while True:
+            try:
+                async with self._attempt(req, opts, None, headers or {}) as raw:
+                    status, resp_headers = raw.status, _lower(raw.headers)
+                    if status >= 400:
+                        body = await self._read(raw, req)
+                        resp = Response(status, resp_headers, body)
+                        retry = _retry.should_retry_status(status, resp_headers)
+                        if not (
+                            retry
+                            and await self._retry_wait(
+                                req, attempt, opts, f"HTTP {status}", resp_headers
+                            )
+                        ):
+                            raise_for_status(resp, method=req.method, url=_safe(raw.url))
+                        attempt += 1
+                        continue
+                    log.debug(
+                        "%s %s -> %d streaming (request_id=%s)",
+                        req.method,
+                        req.path,
+                        status,
+                        resp_headers.get("x-request-id"),
+                    )
+                    yield StreamResponse(status, resp_headers, _safe(raw.url), raw)
+                    return
+            except APIConnectionError as exc:
+                if await self._retry_wait(req, attempt, opts, type(exc).__name__, None):
+                    attempt += 1
+                    continue
+                raise
+
+
+def _safe(url: URL) -> str:
+    """The URL without user info or query (signed URLs carry secrets in the query)."""
+    return str(url.with_user(None).with_query(None))
+
+
+async def _stream_segments(segments: tuple[bytes | FileSource, ...]) -> AsyncIterator[bytes]:
+    """Yield a multipart body: framing bytes as they are, files in chunks read off the loop."""
+    for seg in segments:
+        if isinstance(seg, bytes):
+            yield seg
+            continue
+        with seg.open() as fh:
+            remaining = seg.size
+            while remaining > 0:
+                chunk = await anyio.to_thread.run_sync(fh.read, min(UPLOAD_CHUNK, remaining))
+                if not chunk:
+                    raise APIConnectionError(f"{seg.filename} ended before its declared size")
+                remaining -= len(chunk)
+                yield chunk

@@ -1,6 +1,6 @@
 """videoclient: an asyncio-first client for the Videos API."""
 
-from ._async_client import AsyncPager, AsyncVideoClient, AsyncVideos
+from ._async_client import AsyncVideoClient, AsyncVideos
 from ._config import ClientConfig, Timeout
 from ._errors import (
     APIConnectionError,
@@ -27,6 +27,7 @@ from ._errors import (
 from ._models import PENDING_STATUSES, DeletedVideo, Video, VideoCharacter, VideoError, VideoPage
 from ._options import RequestOptions
 from ._raw import RawResponse
+from ._videos import AsyncPager
 
 __version__ = "0.1.0"
 

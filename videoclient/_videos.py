@@ -1,0 +1,276 @@
+"""The core operations of ``client.videos``: one method per operation of the spec.
+
+Capabilities built on top of these (waiting, transfers, generation) live in their own
+modules as subclasses of :class:`VideoOperations`; ``AsyncVideos`` combines them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from . import _protocol as proto
+from ._errors import ContentIntegrityError
+from ._files import FileInput
+from ._models import DeletedVideo, Video, VideoCharacter, VideoPage
+from ._options import RequestOptions, resolve_options
+from ._raw import record, with_raw
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._async_client import AsyncVideoClient
+
+__all__ = ["AsyncPager", "AsyncVideosWithRawResponse", "VideoOperations"]
+
+
+def _split_body(options: dict[str, Any]) -> Mapping[str, Any] | None:
+    extra: Mapping[str, Any] | None = options.pop("extra_body", None)
+    return extra
+
+
+class VideoOperations:
+    """Every operation of the Videos API, one method each."""
+
+    def __init__(self, client: AsyncVideoClient) -> None:
+        self._client = client
+
+    @property
+    def with_raw_response(self) -> AsyncVideosWithRawResponse:
+        """The same methods, returning :class:`RawResponse` (status, headers, ``parse()``)."""
+        return AsyncVideosWithRawResponse(self)
+
+    async def _call(self, req: proto.Request, cls: type[Any], options: Mapping[str, Any]) -> Any:
+        opts = self._client._options(options)
+        transport = self._client._get_transport()
+        resp = await transport.send(req, opts)
+        record(resp)
+        return proto.parse_model(
+            resp, cls, method=req.method, url=self._client.base_url + "/" + req.path
+        )
+
+    async def create(
+        self,
+        *,
+        prompt: str,
+        model: str | None = None,
+        seconds: int | str | None = None,
+        size: str | tuple[int, int] | None = None,
+        input_reference: FileInput | Mapping[str, Any] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Video:
+        """Start a video generation job.
+
+        Args:
+            prompt: What to generate (1 to 32,000 characters).
+            model: e.g. ``sora-2``; any name a gateway serves is sent as given.
+            seconds: Clip length, int or str (sent as a string), e.g. 4, 8, 12.
+            size: ``"WxH"`` or ``(w, h)``, e.g. ``"1280x720"``.
+            input_reference: An image to start from: a path, bytes, a binary file,
+                ``(filename, content[, content_type])`` (sent as multipart, streamed
+                from disk), or a reference object ``{"image_url": ...}`` /
+                ``{"file_id": ...}`` (sent as JSON).
+            **options: Per-call :class:`~videoclient.RequestOptions`.
+
+        Returns:
+            The new job, usually ``queued``.
+
+        Raises:
+            ValueError, TypeError, OSError: Bad arguments, before anything is sent.
+            APIStatusError: The server refused the job.
+        """
+        opts = dict(options)
+        req = proto.build_create(
+            prompt=prompt,
+            model=model,
+            seconds=seconds,
+            size=size,
+            input_reference=input_reference,
+            extra_body=_split_body(opts),
+        )
+        video: Video = await self._call(req, Video, opts)
+        return video
+
+    async def retrieve(self, video_id: str, **options: Unpack[RequestOptions]) -> Video:
+        """Fetch the latest state of a job."""
+        video: Video = await self._call(proto.build_retrieve(video_id), Video, options)
+        return video
+
+    async def list_page(
+        self,
+        *,
+        limit: int | None = None,
+        order: str | None = None,
+        after: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> VideoPage:
+        """Fetch one page of jobs (``data``, ``has_more``, ``first_id``, ``last_id``).
+
+        Args:
+            limit: 0 to 100 items (server default 20).
+            order: ``"asc"`` or ``"desc"`` by creation time.
+            after: The ``last_id`` of the previous page.
+        """
+        req = proto.build_list(limit=limit, order=order, after=after)
+        page: VideoPage = await self._call(req, VideoPage, options)
+        return page
+
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        order: str | None = None,
+        after: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncPager:
+        """Every job, page after page: ``async for video in client.videos.list(order="desc")``.
+
+        Arguments are checked now; nothing is sent until iteration starts. Use
+        :meth:`AsyncPager.pages` to walk whole pages, or :meth:`list_page` for one.
+        """
+        proto.build_list(limit=limit, order=order, after=after)
+        resolve_options(self._client.config, options)
+        return AsyncPager(self, limit=limit, order=order, after=after, options=dict(options))
+
+    async def delete(self, video_id: str, **options: Unpack[RequestOptions]) -> DeletedVideo:
+        """Delete a completed or failed job and its assets."""
+        deleted: DeletedVideo = await self._call(
+            proto.build_delete(video_id), DeletedVideo, options
+        )
+        return deleted
+
+    async def remix(
+        self, video_id: str, *, prompt: str, **options: Unpack[RequestOptions]
+    ) -> Video:
+        """Start a new job that remixes a completed one with a new prompt."""
+        opts = dict(options)
+        req = proto.build_remix(video_id, prompt=prompt, extra_body=_split_body(opts))
+        video: Video = await self._call(req, Video, opts)
+        return video
+
+    async def edit(self, *, video: Any, prompt: str, **options: Unpack[RequestOptions]) -> Video:
+        """Start a job that edits a video.
+
+        Args:
+            video: ``{"id": "video_..."}`` or a :class:`Video` (sent as JSON), or an
+                MP4 file (path, bytes, binary file, tuple; streamed as multipart).
+            prompt: How to edit it.
+        """
+        opts = dict(options)
+        req = proto.build_edit(video=video, prompt=prompt, extra_body=_split_body(opts))
+        result: Video = await self._call(req, Video, opts)
+        return result
+
+    async def extend(
+        self, *, video: Any, prompt: str, seconds: int | str, **options: Unpack[RequestOptions]
+    ) -> Video:
+        """Start a job that extends a completed video by ``seconds``.
+
+        Args:
+            video: ``{"id": "video_..."}``, a :class:`Video`, or an MP4 file.
+            prompt: What happens next.
+            seconds: Length of the new segment.
+        """
+        opts = dict(options)
+        req = proto.build_extend(
+            video=video, prompt=prompt, seconds=seconds, extra_body=_split_body(opts)
+        )
+        result: Video = await self._call(req, Video, opts)
+        return result
+
+    async def create_character(
+        self, *, name: str, video: FileInput, **options: Unpack[RequestOptions]
+    ) -> VideoCharacter:
+        """Create a character from an uploaded video (1 to 80 character name)."""
+        opts = dict(options)
+        req = proto.build_create_character(name=name, video=video, extra_body=_split_body(opts))
+        character: VideoCharacter = await self._call(req, VideoCharacter, opts)
+        return character
+
+    async def get_character(
+        self, character_id: str, **options: Unpack[RequestOptions]
+    ) -> VideoCharacter:
+        """Fetch a character."""
+        req = proto.build_get_character(character_id)
+        character: VideoCharacter = await self._call(req, VideoCharacter, options)
+        return character
+
+    async def download_content(
+        self, video_id: str, *, variant: str = "video", **options: Unpack[RequestOptions]
+    ) -> bytes:
+        """The bytes of a job's asset, in memory: for small assets (thumbnails, short clips).
+
+        Args:
+            video_id: A completed job.
+            variant: ``"video"`` (MP4), ``"thumbnail"`` (WebP) or ``"spritesheet"`` (JPEG).
+
+        Raises:
+            ContentIntegrityError: Fewer or more bytes arrived than Content-Length declared.
+        """
+        req = proto.build_content(video_id, variant=variant)
+        opts = self._client._options(options)
+        transport = self._client._get_transport()
+        async with transport.stream(req, opts) as resp:
+            chunks = [chunk async for chunk in resp.iter_chunks()]
+            record(proto.Response(resp.status, resp.headers, b""))
+        data = b"".join(chunks)
+        declared = resp.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) != len(data):
+            raise ContentIntegrityError(
+                f"expected {declared} bytes of {variant} for {video_id}, got {len(data)}",
+                status_code=resp.status,
+                request_id=resp.headers.get("x-request-id"),
+            )
+        return data
+
+
+class AsyncPager:
+    """Iterates every job of a listing, fetching pages by the ``after`` cursor."""
+
+    def __init__(
+        self,
+        videos: VideoOperations,
+        *,
+        limit: int | None,
+        order: str | None,
+        after: str | None,
+        options: dict[str, Any],
+    ) -> None:
+        self._videos = videos
+        self._limit = limit
+        self._order = order
+        self._after = after
+        self._options = options
+
+    async def pages(self) -> AsyncIterator[VideoPage]:
+        """Each page in turn, until one says ``has_more`` is false (or comes back empty)."""
+        after = self._after
+        while True:
+            page = await self._videos.list_page(
+                limit=self._limit, order=self._order, after=after, **self._options
+            )
+            yield page
+            if not page.has_more or not page.data:
+                return
+            after = page.last_id or page.data[-1].id
+
+    async def __aiter__(self) -> AsyncIterator[Video]:
+        async for page in self.pages():
+            for video in page.data:
+                yield video
+
+
+class AsyncVideosWithRawResponse:
+    """``client.videos.with_raw_response``: each method returns a :class:`RawResponse`."""
+
+    def __init__(self, videos: VideoOperations) -> None:
+        self.create = with_raw(videos.create)
+        self.retrieve = with_raw(videos.retrieve)
+        self.list_page = with_raw(videos.list_page)
+        self.delete = with_raw(videos.delete)
+        self.remix = with_raw(videos.remix)
+        self.edit = with_raw(videos.edit)
+        self.extend = with_raw(videos.extend)
+        self.create_character = with_raw(videos.create_character)
+        self.get_character = with_raw(videos.get_character)
+        self.download_content = with_raw(videos.download_content)

@@ -23,6 +23,7 @@ __all__ = [
     "image_dimensions",
     "resolve_file",
     "sniff_type",
+    "source_dimensions",
 ]
 
 FileContent = Union[str, "os.PathLike[str]", bytes, IO[bytes]]
@@ -117,6 +118,12 @@ def _webp_dimensions(head: bytes) -> tuple[int, int] | None:
     return None
 
 
+#: JPEG start-of-frame markers (every coding but DHT/JPG/DAC), which carry the dimensions.
+_SOF_MARKERS = frozenset(
+    {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+)
+
+
 def _jpeg_dimensions(head: bytes) -> tuple[int, int] | None:
     i = 2
     while i + 9 < len(head):
@@ -128,11 +135,61 @@ def _jpeg_dimensions(head: bytes) -> tuple[int, int] | None:
             i += 2
             continue
         length = struct.unpack(">H", head[i + 2 : i + 4])[0]
-        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+        if marker in _SOF_MARKERS:
             h, w = struct.unpack(">HH", head[i + 5 : i + 9])
             return int(w), int(h)
         i += 2 + length
     return None
+
+
+def _jpeg_dimensions_in(fh: IO[bytes], limit: int = 4096) -> tuple[int, int] | None:
+    """Walk a JPEG's segment headers with seeks (large EXIF/ICC blocks are skipped, not read)."""
+    if fh.read(2) != b"\xff\xd8":
+        return None
+    for _ in range(limit):
+        byte = fh.read(1)
+        if byte != b"\xff":
+            return None
+        marker = fh.read(1)
+        while marker == b"\xff":  # fill bytes
+            marker = fh.read(1)
+        if not marker:
+            return None
+        code = marker[0]
+        if code == 0x01 or 0xD0 <= code <= 0xD7:
+            continue
+        if code in (0xD9, 0xDA):  # end of image, start of scan: no frame header before it
+            return None
+        raw = fh.read(2)
+        if len(raw) < 2:
+            return None
+        length = struct.unpack(">H", raw)[0]
+        if code in _SOF_MARKERS:
+            frame = fh.read(5)
+            if len(frame) < 5:
+                return None
+            h, w = struct.unpack(">HH", frame[1:5])
+            return int(w), int(h)
+        if length < 2:
+            return None
+        fh.seek(length - 2, os.SEEK_CUR)
+    return None
+
+
+def source_dimensions(src: FileSource) -> tuple[int, int] | None:
+    """(width, height) of an image file: from its first bytes, or for a JPEG whose frame
+    header lies past them (big EXIF or ICC blocks), by walking its segment headers.
+
+    Returns None when the file is not a PNG, JPEG or WebP, or its header is unreadable.
+    """
+    dims = image_dimensions(src.head)
+    if dims is not None or not src.head.startswith(b"\xff\xd8") or src.size <= len(src.head):
+        return dims
+    try:
+        with src.open() as fh:
+            return _jpeg_dimensions_in(fh)
+    except (OSError, struct.error):
+        return None
 
 
 def _default_name(content_type: str | None, what: str) -> str:

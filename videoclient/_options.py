@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypedDict
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypedDict, Union
 
 import attrs
 
 from ._config import ClientConfig, Timeout
 
-__all__ = ["CallOptions", "RequestOptions", "resolve_options"]
+__all__ = ["CallOptions", "RequestOptions", "UploadProgress", "resolve_options"]
+
+#: Called as ``(bytes_sent, total_bytes)`` while a multipart body streams; sync or async.
+UploadProgress = Callable[[int, int], Union[Awaitable[None], None]]
 
 
 class RequestOptions(TypedDict, total=False):
@@ -23,6 +26,8 @@ class RequestOptions(TypedDict, total=False):
         extra_body: Fields to add to the JSON or multipart body (POST calls).
         idempotency_key: The ``Idempotency-Key`` to send (POST calls); by default a new
             random key per call, reused on every retry of that call.
+        on_upload_progress: Called as ``(bytes_sent, total_bytes)`` while a file upload
+            (multipart body) streams; sync or async. A retry starts the count again.
     """
 
     timeout: Timeout | float | None
@@ -31,6 +36,7 @@ class RequestOptions(TypedDict, total=False):
     extra_query: Mapping[str, str]
     extra_body: Mapping[str, Any]
     idempotency_key: str
+    on_upload_progress: UploadProgress
 
 
 _KNOWN = frozenset(RequestOptions.__annotations__)
@@ -45,6 +51,7 @@ class CallOptions:
     extra_headers: Mapping[str, str] = attrs.field(factory=dict)
     extra_query: Mapping[str, str] = attrs.field(factory=dict)
     idempotency_key: str | None = None
+    on_upload_progress: UploadProgress | None = None
 
 
 def resolve_options(config: ClientConfig, options: Mapping[str, Any]) -> CallOptions:
@@ -62,10 +69,14 @@ def resolve_options(config: ClientConfig, options: Mapping[str, Any]) -> CallOpt
     key = options.get("idempotency_key")
     if key is not None and (not isinstance(key, str) or not key.strip()):
         raise ValueError("idempotency_key must be a non-empty str")
+    progress = options.get("on_upload_progress")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"on_upload_progress must be callable, not {type(progress).__name__}")
     return CallOptions(
         timeout=timeout,
         max_retries=max_retries,
         extra_headers=dict(options.get("extra_headers") or {}),
         extra_query=dict(options.get("extra_query") or {}),
         idempotency_key=key,
+        on_upload_progress=progress,
     )

@@ -20,6 +20,7 @@ import attrs
 from . import _validate as v
 from ._errors import APIResponseValidationError, _error_fields, status_error_class
 from ._files import IMAGE_TYPES, VIDEO_TYPES, FileInput, FileSource, is_reference, resolve_file
+from ._images import Colour, check_fit, prepare_reference
 from ._models import DeletedVideo, Video, VideoCharacter, VideoPage
 from ._multipart import FormField
 from ._wire import WireError, structure
@@ -137,18 +138,30 @@ def build_create(
     size: str | tuple[int, int] | None = None,
     input_reference: FileInput | Mapping[str, Any] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    fit: str | None = None,
+    fit_background: Colour = "#000000",
 ) -> Request:
-    """POST /videos."""
+    """POST /videos.
+
+    An uploaded reference image must have the requested ``size``: a mismatch is a
+    ValueError here, or, with ``fit``, the image is resized (see :mod:`._images`).
+    """
     fields: dict[str, Any] = {
         "prompt": v.check_prompt(prompt),
         "model": None if model is None else v.check_model(model),
         "seconds": None if seconds is None else v.check_seconds(seconds),
         "size": None if size is None else v.check_size(size),
     }
+    fit, background = check_fit(fit, fit_background)
     if input_reference is not None:
-        fields["input_reference"] = _reference_or_file(
-            input_reference, what="input_reference", allowed=IMAGE_TYPES
-        )
+        ref = _reference_or_file(input_reference, what="input_reference", allowed=IMAGE_TYPES)
+        if isinstance(ref, FileSource):
+            ref = prepare_reference(ref, size=fields["size"], fit=fit, background=background)
+        elif fit is not None:
+            raise ValueError("fit= resizes an uploaded image file, not a reference object")
+        fields["input_reference"] = ref
+    elif fit is not None:
+        raise ValueError("fit= needs input_reference=: the image to resize")
     return _form_or_json("videos", fields, extra_body)
 
 

@@ -41,7 +41,7 @@ from ._errors import (
 )
 from ._files import FileSource
 from ._multipart import encode
-from ._options import CallOptions
+from ._options import CallOptions, UploadProgress
 from ._protocol import Request, Response, raise_for_status
 
 __all__ = ["StreamResponse", "Transport"]
@@ -73,18 +73,32 @@ class StreamResponse:
     headers: Mapping[str, str]
     url: str
     _raw: aiohttp.ClientResponse
+    #: Which attempt of the call this response answered (0 for the first).
+    attempt: int = 0
 
-    async def iter_chunks(self, size: int = DOWNLOAD_CHUNK) -> AsyncIterator[bytes]:
-        """The body in chunks of at most ``size`` bytes; a broken link is APIConnectionError."""
+    async def read_chunk(self, size: int = DOWNLOAD_CHUNK) -> bytes:
+        """Up to ``size`` bytes of the body, ``b""`` at its end.
+
+        Raises:
+            APITimeoutError: Nothing arrived for the read (idle) timeout.
+            APIConnectionError: The connection broke mid-body.
+        """
         try:
-            async for chunk in self._raw.content.iter_chunked(size):
-                yield chunk
+            return await self._raw.content.read(size)
         except asyncio.TimeoutError as exc:
-            raise APITimeoutError("timed out reading the response body", url=self.url) from exc
+            raise APITimeoutError(
+                "timed out reading the response body (no byte within the read timeout)",
+                url=self.url,
+            ) from exc
         except aiohttp.ClientError as exc:
             raise APIConnectionError(
                 f"the connection broke mid-body: {_describe(exc)}", url=self.url
             ) from exc
+
+    async def iter_chunks(self, size: int = DOWNLOAD_CHUNK) -> AsyncIterator[bytes]:
+        """The body in chunks of at most ``size`` bytes; a broken link is APIConnectionError."""
+        while chunk := await self.read_chunk(size):
+            yield chunk
 
 
 def _describe(exc: BaseException) -> str:
@@ -130,6 +144,8 @@ class Transport:
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=None),
                 auto_decompress=True,
+                # An API client has no use for cookies, and aiohttp's jar ignores ports.
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
 
@@ -164,6 +180,9 @@ class Transport:
         headers: CIMultiDict[str] = CIMultiDict()
         headers["User-Agent"] = f"videoclient/{_version()} Python/{platform.python_version()}"
         headers["Accept"] = req.accept
+        if req.stream:
+            # Content is verified against Content-Length and resumed by byte ranges: no gzip.
+            headers["Accept-Encoding"] = "identity"
         if cfg.organization:
             headers["OpenAI-Organization"] = cfg.organization
         if cfg.project:
@@ -189,7 +208,7 @@ class Transport:
             body = encode(req.form)
             headers["Content-Type"] = body.content_type
             headers["Content-Length"] = str(body.length)
-            return _stream_segments(body.segments)
+            return _stream_segments(body.segments, opts.on_upload_progress, body.length)
         if req.json is not None:
             headers["Content-Type"] = "application/json"
             return json.dumps(req.json, separators=(",", ":")).encode()
@@ -258,6 +277,13 @@ class Transport:
         if not req.is_post:
             return None
         return opts.idempotency_key or f"videoclient-{uuid.uuid4()}"
+
+    async def backoff(self, req: Request, attempt: int, opts: CallOptions, why: str) -> bool:
+        """Wait before retry ``attempt + 1`` of ``req``; False when the retry budget is spent.
+
+        For callers that retry on their own (resuming a download that broke mid-body).
+        """
+        return await self._retry_wait(req, attempt, opts, why, None)
 
     async def _retry_wait(
         self,
@@ -345,14 +371,28 @@ class Transport:
 
     @asynccontextmanager
     async def stream(
-        self, req: Request, opts: CallOptions, headers: Mapping[str, str] | None = None
+        self,
+        req: Request,
+        opts: CallOptions,
+        headers: Mapping[str, str] | None = None,
+        *,
+        first_attempt: int = 0,
     ) -> AsyncIterator[StreamResponse]:
         """Open a streamed response, retrying until the status line is a success or final.
 
         A 4xx/5xx answer is read (capped) and raised as :class:`~videoclient.APIStatusError`.
+        Only opening is retried: an error raised while the caller reads the body
+        propagates as it is (the caller decides whether to resume).
+
+        Args:
+            req: The request.
+            opts: The call's options (timeouts, retry budget, extra headers).
+            headers: Headers added to this request (``Range``, ``If-Range``, ...).
+            first_attempt: Retries of this call already spent (by earlier resumes).
         """
-        attempt = 0
+        attempt = first_attempt
         while True:
+            opened = False
             try:
                 async with self._attempt(req, opts, None, headers or {}) as raw:
                     status, resp_headers = raw.status, _lower(raw.headers)
@@ -376,9 +416,12 @@ class Transport:
                         status,
                         resp_headers.get("x-request-id"),
                     )
-                    yield StreamResponse(status, resp_headers, _safe(raw.url), raw)
+                    opened = True
+                    yield StreamResponse(status, resp_headers, _safe(raw.url), raw, attempt)
                     return
             except APIConnectionError as exc:
+                if opened:
+                    raise
                 if await self._retry_wait(req, attempt, opts, type(exc).__name__, None):
                     attempt += 1
                     continue
@@ -390,11 +433,31 @@ def _safe(url: URL) -> str:
     return str(url.with_user(None).with_query(None))
 
 
-async def _stream_segments(segments: tuple[bytes | FileSource, ...]) -> AsyncIterator[bytes]:
-    """Yield a multipart body: framing bytes as they are, files in chunks read off the loop."""
+async def _stream_segments(
+    segments: tuple[bytes | FileSource, ...],
+    progress: UploadProgress | None = None,
+    total: int = 0,
+) -> AsyncIterator[bytes]:
+    """Yield a multipart body: framing bytes as they are, files in chunks read off the loop.
+
+    At most :data:`UPLOAD_CHUNK` bytes of a file are in memory at a time. ``progress``
+    is called with (bytes yielded so far, ``total``) after each piece; a retried
+    request streams the body again, so its count starts again from 0.
+    """
+    done = 0
+
+    async def report(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            result = progress(done, total)
+            if inspect.isawaitable(result):
+                await result
+
     for seg in segments:
         if isinstance(seg, bytes):
             yield seg
+            await report(len(seg))
             continue
         with seg.open() as fh:
             remaining = seg.size
@@ -404,3 +467,4 @@ async def _stream_segments(segments: tuple[bytes | FileSource, ...]) -> AsyncIte
                     raise APIConnectionError(f"{seg.filename} ended before its declared size")
                 remaining -= len(chunk)
                 yield chunk
+                await report(len(chunk))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from . import _protocol as proto
 from ._errors import ContentIntegrityError
 from ._files import FileInput
+from ._images import Colour, Fit
 from ._models import DeletedVideo, Video, VideoCharacter, VideoPage
 from ._options import RequestOptions, resolve_options
 from ._raw import record, with_raw
@@ -57,6 +58,8 @@ class VideoOperations:
         seconds: int | str | None = None,
         size: str | tuple[int, int] | None = None,
         input_reference: FileInput | Mapping[str, Any] | None = None,
+        fit: Fit | None = None,
+        fit_background: Colour = "#000000",
         **options: Unpack[RequestOptions],
     ) -> Video:
         """Start a video generation job.
@@ -69,7 +72,12 @@ class VideoOperations:
             input_reference: An image to start from: a path, bytes, a binary file,
                 ``(filename, content[, content_type])`` (sent as multipart, streamed
                 from disk), or a reference object ``{"image_url": ...}`` /
-                ``{"file_id": ...}`` (sent as JSON).
+                ``{"file_id": ...}`` (sent as JSON). An image file must have the
+                dimensions of ``size`` (checked before the upload).
+            fit: Resize an ``input_reference`` file to ``size`` instead of failing:
+                ``"contain"`` (pad), ``"cover"`` (crop) or ``"stretch"``. Needs
+                ``pip install 'videoclient[images]'``.
+            fit_background: The padding colour for ``fit="contain"`` (``"#RRGGBB"``).
             **options: Per-call :class:`~videoclient.RequestOptions`.
 
         Returns:
@@ -87,6 +95,8 @@ class VideoOperations:
             size=size,
             input_reference=input_reference,
             extra_body=_split_body(opts),
+            fit=fit,
+            fit_background=fit_background,
         )
         video: Video = await self._call(req, Video, opts)
         return video

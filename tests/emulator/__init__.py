@@ -1,0 +1,1 @@
+"""Tests of videoclient.emulator (a package so test modules can share helpers)."""

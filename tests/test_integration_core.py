@@ -109,13 +109,15 @@ async def test_wrong_key_and_unknown_id_errors(emu: Emulator) -> None:
         with pytest.raises(videoclient.AuthenticationError) as info:
             await bad.videos.retrieve("video_x")
         assert "sk-wrong" not in str(info.value)
-    async with AsyncVideoClient(KEY, base_url=emu.base_url, max_retries=0) as c:
+    async with AsyncVideoClient(KEY, base_url=emu.base_url) as c:
         with pytest.raises(videoclient.NotFoundError):
             await c.videos.retrieve("video_does_not_exist")
         job = await c.videos.create(prompt="slow [emulator:slow]", size="64x64")
-        with pytest.raises(videoclient.APIStatusError) as early:
+        with pytest.raises(videoclient.ConflictError) as early:
             await c.videos.download_content(job.id)
-        assert 400 <= early.value.status_code < 500 and early.value.message
+        assert early.value.message and early.value.code
+    # The state conflict says x-should-retry: false, so it was asked once, not retried.
+    assert emu.count(path=f"/v1/videos/{job.id}/content") == 1
 
 
 async def test_idempotency_key_returns_the_same_job(

@@ -8,7 +8,7 @@ Pure values: the store and the body parsers raise :class:`ApiError`; one middlew
 401    ``invalid_request_error``   missing key (code null) or wrong key (``invalid_api_key``)
 404    ``invalid_request_error``   unknown id (``video_not_found``...), unknown route,
                                    expired assets (``video_expired``)
-409    ``invalid_request_error``   the job is in the wrong state for this call
+409    ``invalid_request_error``   the job is in the wrong state (``x-should-retry: false``)
 422    ``invalid_request_error``   an ``Idempotency-Key`` reused with different parameters
 429    ``requests``                rate limit (``rate_limit_exceeded``)
 5xx    ``server_error``            injected faults, or a renderer that cannot run
@@ -99,5 +99,9 @@ def not_found(kind: str, ident: str, *, param: str | None = None) -> ApiError:
 
 
 def conflict(message: str, *, code: str, param: str | None = None) -> ApiError:
-    """409: the job is not in a state that allows this call."""
-    return ApiError(409, message, param=param, code=code)
+    """409: the job is not in a state that allows this call.
+
+    Marked ``x-should-retry: false``: retrying at once cannot help (the job has to move on
+    first), and clients retry 409s by default because some 409s are transient lock conflicts.
+    """
+    return ApiError(409, message, param=param, code=code, headers={"x-should-retry": "false"})

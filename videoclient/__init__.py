@@ -27,7 +27,10 @@ from ._errors import (
 from ._models import PENDING_STATUSES, DeletedVideo, Video, VideoCharacter, VideoError, VideoPage
 from ._options import RequestOptions
 from ._raw import RawResponse
+from ._generate import GeneratedVideo
+from ._transfers import ContentStream
 from ._videos import AsyncPager
+from ._waiting import PollOptions, ProgressCallback, StartOptions
 
 __version__ = "0.1.0"
 
@@ -45,15 +48,20 @@ __all__ = (
     "BadRequestError",
     "ClientConfig",
     "ConflictError",
+    "ContentStream",
     "ContentIntegrityError",
     "DeletedVideo",
+    "GeneratedVideo",
     "InternalServerError",
     "MissingAPIKeyError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PollOptions",
+    "ProgressCallback",
     "RateLimitError",
     "RawResponse",
     "RequestOptions",
+    "StartOptions",
     "Timeout",
     "UnprocessableEntityError",
     "Video",

@@ -8,9 +8,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._config import DEFAULT_TIMEOUT, ClientConfig, Secret, SSLOption, Timeout, TokenProvider
+from ._generate import GenerateOperations
 from ._options import CallOptions, resolve_options
-from ._transfers import TransferOperations
-from ._waiting import WaitingOperations
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -177,5 +176,5 @@ class AsyncVideoClient:
         return f"{type(self).__name__}(base_url={self._config.base_url!r})"
 
 
-class AsyncVideos(WaitingOperations, TransferOperations):
+class AsyncVideos(GenerateOperations):
     """``client.videos``: every operation of the Videos API."""

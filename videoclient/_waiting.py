@@ -1,11 +1,611 @@
-"""Waiting for jobs: server-paced polling, deadlines, progress, many jobs at once."""
+"""Waiting for jobs: server-paced polling, deadlines, progress, many jobs at once.
+
+The decisions (how long to sleep, when a deadline ends a wait, which page to fetch next)
+are pure code in :mod:`videoclient._pacing`; this module does the I/O they call for.
+
+Invariants kept here:
+- no background task outlives a call: the only tasks (a round's fallback retrieves) run in
+  a task group that is left before anything is returned or yielded, so cancelling the
+  awaiting task, or a cancel scope around it, stops everything at once;
+- a deadline (``timeout``) is enforced twice: :func:`~._pacing.plan_sleep` never sleeps
+  past it nor sends a request the server did not ask for, and a cancel scope on the loop
+  clock stops a request or callback still running when it passes;
+- ``on_progress`` runs on the event loop, between requests, never concurrently with itself.
+"""
 
 from __future__ import annotations
 
+import inspect
+import logging
+import math
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypedDict
+
+import anyio
+import attrs
+
+from . import _pacing as pacing
+from ._errors import APIStatusError, WaitTimeoutError
+from ._files import FileInput
+from ._models import Video
+from ._raw import RawResponse, with_raw
+from ._validate import check_id
 from ._videos import VideoOperations
 
-__all__ = ["WaitingOperations"]
+if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
+    from typing_extensions import Unpack
+
+    from ._images import Colour, Fit
+
+__all__ = ["PollOptions", "ProgressCallback", "StartOptions", "WaitingOperations"]
+
+log = logging.getLogger("videoclient")
+
+#: Called with each Video whose status or progress changed; may be sync or async.
+ProgressCallback = Callable[[Video], object]
+
+#: List answers that mean "this server cannot list": refresh by retrieve instead.
+_NO_LIST_STATUSES = frozenset({400, 404, 405, 501})
+#: Fallback retrieves of one round in flight at once.
+_RETRIEVE_CONCURRENCY = 8
+
+
+class PollOptions(TypedDict, total=False):
+    """Per-request options for the requests a wait sends (``timeout`` is the wait's own).
+
+    Attributes:
+        max_retries: Retries of each request instead of the client's.
+        extra_headers: Headers to add on each request.
+        extra_query: Query parameters to add on each request.
+    """
+
+    max_retries: int
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, str]
+
+
+class StartOptions(PollOptions, total=False):
+    """:class:`PollOptions` plus the options of the request that starts a job.
+
+    Attributes:
+        extra_body: Fields to add to the create/remix/edit/extend body.
+        idempotency_key: The ``Idempotency-Key`` of that request.
+    """
+
+    extra_body: Mapping[str, Any]
+    idempotency_key: str
+
+
+async def _sleep(seconds: float) -> None:
+    """Wait between polls; tests replace this (with :func:`_now`) to use a virtual clock."""
+    await anyio.sleep(seconds)
+
+
+def _now() -> float:
+    """The clock deadlines are planned on (the event loop's)."""
+    return anyio.current_time()
+
+
+def _poll_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options that apply to polls (the start request's body and key do not)."""
+    return {k: v for k, v in options.items() if k not in ("extra_body", "idempotency_key")}
+
+
+def _check_callback(on_progress: object) -> ProgressCallback | None:
+    if on_progress is not None and not callable(on_progress):
+        raise TypeError(f"on_progress must be callable, got {type(on_progress).__name__}")
+    return on_progress
+
+
+def _target(video: object) -> tuple[str, Video | None]:
+    """``(id, known state)`` of a ``str`` id or a :class:`Video`."""
+    if isinstance(video, Video):
+        return check_id(video.id), video
+    if isinstance(video, str):
+        return check_id(video), None
+    raise TypeError(f"expected a video id (str) or a Video, got {type(video).__name__}")
+
+
+async def _report(callback: ProgressCallback | None, video: Video) -> None:
+    if callback is not None:
+        result = callback(video)
+        if inspect.isawaitable(result):
+            await result
+
+
+async def _retrieve(
+    ops: VideoOperations, video_id: str, options: Mapping[str, Any]
+) -> tuple[Video, float | None]:
+    """The job's state and the wait its answer asks for."""
+    raw: RawResponse[Video] = await with_raw(ops.retrieve)(video_id, **options)
+    return raw.parse(), pacing.poll_after(raw.headers)
+
+
+class _Deadline:
+    """A wait's deadline: planned on :func:`_now`, enforced on the loop clock."""
+
+    def __init__(self, timeout: float | None) -> None:
+        self.timeout = timeout
+        self.planned = None if timeout is None else _now() + timeout
+        self.hard = math.inf if timeout is None else anyio.current_time() + timeout
+
+    def scope(self) -> anyio.CancelScope:
+        return anyio.CancelScope(deadline=self.hard)
+
+    async def pause(self, delay: float, what: str) -> bool:
+        """Sleep ``delay`` (cut at the deadline); False when the deadline came first."""
+        seconds, go = pacing.plan_sleep(delay, _now(), self.planned)
+        log.debug("waiting %.3fs before polling %s", seconds, what)
+        await _sleep(seconds)
+        return go
+
+
+class _OneJob:
+    """Waits for one job; checks every argument on construction, before any request."""
+
+    def __init__(
+        self,
+        ops: VideoOperations,
+        *,
+        poll_interval: float | None,
+        timeout: float | None,
+        on_progress: ProgressCallback | None,
+        pending_statuses: Collection[str] | None,
+        options: Mapping[str, Any],
+    ) -> None:
+        ops._client._options(_poll_options(options))  # unknown options: TypeError now
+        self.ops = ops
+        self.pacer = pacing.Pacer(pacing.check_interval(poll_interval))
+        self.timeout = pacing.check_timeout(timeout)
+        self.on_progress = _check_callback(on_progress)
+        self.pending = pacing.pending_set(pending_statuses)
+        self.options = _poll_options(options)
+        self.last: Video | None = None
+
+    async def _seen(self, video: Video) -> None:
+        if pacing.progress_changed(self.last, video):
+            await _report(self.on_progress, video)
+        self.last = video
+
+    async def run(self, video_id: str, start: Video | None, hint: float | None) -> Video:
+        """Poll until a terminal status; ``start``/``hint`` come from a create's answer.
+
+        Without ``hint`` the job is retrieved at once; with one, after that wait.
+        """
+        if start is not None and start.status not in self.pending:
+            return start
+        deadline = _Deadline(self.timeout)
+        with deadline.scope():
+            video = start
+            if video is None or hint is None:
+                video, hint = await _retrieve(self.ops, video_id, self.options)
+                await self._seen(video)
+            while video.status in self.pending:
+                if not await deadline.pause(self.pacer.next_delay(hint), video_id):
+                    break
+                video, hint = await _retrieve(self.ops, video_id, self.options)
+                await self._seen(video)
+            else:
+                return video
+        status = self.last.status if self.last else "unseen"
+        raise WaitTimeoutError(
+            f"video {video_id} still {status} after waiting {self.timeout or 0:g} s",
+            video=self.last,
+        )
+
+    async def started(self, raw: RawResponse[Video]) -> Video:
+        """Wait for a job just started: report it, then poll at the pace its answer asked."""
+        video = raw.parse()
+        await self._seen(video)
+        hint = pacing.poll_after(raw.headers)
+        if hint is None:
+            hint = self.pacer.next_delay(None)
+        return await self.run(video.id, video, hint)
+
+
+@attrs.define
+class _Job:
+    """What a many-jobs wait knows of one job."""
+
+    id: str
+    last: Video | None
+    hint: float | None = None
+    listable: bool = True
+
+
+class _AsCompleted:
+    """The iterator behind :meth:`WaitingOperations.as_completed` (plain state, no generator).
+
+    Being a class rather than an async generator, abandoning it mid-way leaves nothing to
+    finalise: between ``__anext__`` calls it holds no connection and no task.
+    """
+
+    def __init__(
+        self,
+        ops: VideoOperations,
+        items: Iterable[str | Video],
+        *,
+        poll_interval: float | None,
+        timeout: float | None,
+        on_progress: ProgressCallback | None,
+        pending_statuses: Collection[str] | None,
+        options: Mapping[str, Any],
+    ) -> None:
+        if isinstance(items, (str, Video)):
+            raise TypeError("pass an iterable of ids or Videos, not a single one")
+        ops._client._options(options)  # unknown options: TypeError now
+        self._ops = ops
+        self._pacer = pacing.Pacer(pacing.check_interval(poll_interval))
+        self._timeout = pacing.check_timeout(timeout)
+        self._on_progress = _check_callback(on_progress)
+        self._statuses = pacing.pending_set(pending_statuses)
+        self._options = _poll_options(options)
+        self.order: list[str] = []
+        self._pending: dict[str, _Job] = {}
+        self._ready: deque[Video] = deque()
+        seen: set[str] = set()
+        for item in items:
+            video_id, known = _target(item)
+            self.order.append(video_id)
+            if video_id in seen:
+                continue
+            seen.add(video_id)
+            if known is not None and known.status not in self._statuses:
+                self._ready.append(known)
+            else:
+                self._pending[video_id] = _Job(video_id, known)
+        self._deadline: _Deadline | None = None
+        self._rounds = 0
+        self._use_list = True
+
+    def __aiter__(self) -> _AsCompleted:
+        return self
+
+    async def __anext__(self) -> Video:
+        if self._deadline is None:
+            self._deadline = _Deadline(self._timeout)
+        if not self._ready and self._pending:
+            with self._deadline.scope():
+                while not self._ready and await self._round(self._deadline):
+                    pass
+        if self._ready:
+            return self._ready.popleft()
+        if not self._pending:
+            raise StopAsyncIteration
+        raise self._timed_out()
+
+    def _timed_out(self) -> WaitTimeoutError:
+        first = next(iter(self._pending.values()))
+        waiting = len(self._pending)
+        return WaitTimeoutError(
+            f"{waiting} of {len(set(self.order))} videos still pending after waiting "
+            f"{self._timeout or 0:g} s (first: {first.id})",
+            video=first.last,
+        )
+
+    async def _round(self, deadline: _Deadline) -> bool:
+        """Sleep as paced, refresh every pending job once; False when the deadline came."""
+        if self._rounds:
+            hint = pacing.group_hint(job.hint for job in self._pending.values())
+            delay = self._pacer.next_delay(hint)
+            if not await deadline.pause(delay, f"{len(self._pending)} videos"):
+                return False
+        self._rounds += 1
+        listable = [j for j in self._pending.values() if j.listable] if self._use_list else []
+        found = await self._sweep(listable) if len(listable) >= 2 else {}
+        fetched = await self._retrieve_all([i for i in self._pending if i not in found])
+        for job in list(self._pending.values()):
+            if job.id in found:
+                video = found[job.id]
+            elif job.id in fetched:
+                video, job.hint = fetched[job.id]
+            else:
+                continue
+            if pacing.progress_changed(job.last, video):
+                await _report(self._on_progress, video)
+            job.last = video
+            if video.status not in self._statuses:
+                del self._pending[job.id]
+                self._ready.append(video)
+        return True
+
+    async def _sweep(self, jobs: list[_Job]) -> dict[str, Video]:
+        """Refresh ``jobs`` through the list endpoint; mark the ones it did not show."""
+        sweep = pacing.ListSweep(
+            frozenset(j.id for j in jobs),
+            {j.id: (j.last.created_at if j.last else None) for j in jobs},
+        )
+        more = True
+        while more:
+            try:
+                page = await self._ops.list_page(
+                    limit=pacing.LIST_PAGE_SIZE, order="desc", after=sweep.cursor, **self._options
+                )
+            except APIStatusError as exc:
+                if exc.status_code not in _NO_LIST_STATUSES:
+                    raise
+                log.debug("listing failed with %d; polling each video", exc.status_code)
+                self._use_list = False
+                return dict(sweep.found)
+            more = sweep.feed(page)
+        for job in jobs:
+            if job.id not in sweep.found:
+                job.listable = False
+        return dict(sweep.found)
+
+    async def _retrieve_all(self, ids: list[str]) -> dict[str, tuple[Video, float | None]]:
+        results: dict[str, tuple[Video, float | None]] = {}
+        if len(ids) == 1:
+            results[ids[0]] = await _retrieve(self._ops, ids[0], self._options)
+            return results
+        errors: list[Exception] = []
+        limiter = anyio.CapacityLimiter(_RETRIEVE_CONCURRENCY)
+
+        async def one(video_id: str, tg: TaskGroup) -> None:
+            async with limiter:
+                try:
+                    results[video_id] = await _retrieve(self._ops, video_id, self._options)
+                except Exception as exc:  # re-raised below, unwrapped from any group
+                    errors.append(exc)
+                    tg.cancel_scope.cancel()
+
+        async with anyio.create_task_group() as tg:
+            for video_id in ids:
+                tg.start_soon(one, video_id, tg)
+        if errors:
+            raise errors[0]
+        return results
 
 
 class WaitingOperations(VideoOperations):
-    """``poll``, ``*_and_poll``, ``as_completed`` and ``wait_all``."""
+    """``poll``, ``*_and_poll``, ``as_completed`` and ``wait_all``.
+
+    Pacing: between requests a wait sleeps what the latest answer's ``openai-poll-after-ms``
+    asks (never less), else ``poll_interval``, else 1 s growing by half each time up to
+    10 s. ``on_progress`` is called on the event loop with each Video whose status or
+    progress changed; an async callable is awaited; a plain one runs inline and must be
+    quick (hand slow work to ``anyio.to_thread.run_sync`` or a task of your own). An
+    exception it raises ends the wait and propagates.
+    """
+
+    async def poll(
+        self,
+        video: str | Video,
+        *,
+        poll_interval: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (WaitTimeoutError carries .video)
+        on_progress: ProgressCallback | None = None,
+        pending_statuses: Collection[str] | None = None,
+        **options: Unpack[PollOptions],
+    ) -> Video:
+        """Wait until a job leaves the pending statuses; return its final state.
+
+        The job is retrieved at once (a :class:`Video` already in a terminal status is
+        returned as it is, without a request), then again after each wait.
+
+        Args:
+            video: The job's id, or a :class:`Video`.
+            poll_interval: Seconds between polls when the server sends no
+                ``openai-poll-after-ms`` (default: 1 s growing to 10 s).
+            timeout: Overall deadline in seconds; None waits as long as it takes.
+            on_progress: Called with each Video whose status or progress changed.
+            pending_statuses: Statuses that mean "not finished"; default
+                :data:`~videoclient.PENDING_STATUSES`. Any other status ends the wait.
+            **options: :class:`PollOptions` for each request.
+
+        Returns:
+            The job in its final status: ``completed``, ``failed`` (with ``.error``) or
+            any other status that is not pending. A failed job is returned, not raised.
+
+        Raises:
+            WaitTimeoutError: The deadline passed; ``.video`` is the last state seen.
+            APIError: A request failed after its retries.
+            ValueError, TypeError: Bad arguments, before any request.
+
+        .. versionadded:: 0.1.0
+        """
+        video_id, known = _target(video)
+        waiter = _OneJob(
+            self,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_progress=on_progress,
+            pending_statuses=pending_statuses,
+            options=options,
+        )
+        waiter.last = known
+        return await waiter.run(video_id, known, None)
+
+    def _waiter(
+        self,
+        poll_interval: float | None,
+        timeout: float | None,
+        on_progress: ProgressCallback | None,
+        pending_statuses: Collection[str] | None,
+        options: Mapping[str, Any],
+    ) -> _OneJob:
+        return _OneJob(
+            self,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_progress=on_progress,
+            pending_statuses=pending_statuses,
+            options=options,
+        )
+
+    async def create_and_poll(
+        self,
+        *,
+        prompt: str,
+        model: str | None = None,
+        seconds: int | str | None = None,
+        size: str | tuple[int, int] | None = None,
+        input_reference: FileInput | Mapping[str, Any] | None = None,
+        fit: Fit | None = None,
+        fit_background: Colour = "#000000",
+        poll_interval: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (WaitTimeoutError carries .video)
+        on_progress: ProgressCallback | None = None,
+        pending_statuses: Collection[str] | None = None,
+        **options: Unpack[StartOptions],
+    ) -> Video:
+        """:meth:`create` a job, then :meth:`poll` it (first poll after the create's hint).
+
+        ``on_progress`` first receives the new job (so its id is known at once);
+        ``timeout`` counts from when the create returned, so a
+        :class:`~videoclient.WaitTimeoutError` always carries the job.
+
+        Returns:
+            The job in its final status (``failed`` jobs are returned, not raised).
+
+        .. versionadded:: 0.1.0
+        """
+        waiter = self._waiter(poll_interval, timeout, on_progress, pending_statuses, options)
+        raw = await with_raw(self.create)(
+            prompt=prompt,
+            model=model,
+            seconds=seconds,
+            size=size,
+            input_reference=input_reference,
+            fit=fit,
+            fit_background=fit_background,
+            **options,
+        )
+        return await waiter.started(raw)
+
+    async def remix_and_poll(
+        self,
+        video_id: str,
+        *,
+        prompt: str,
+        poll_interval: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (WaitTimeoutError carries .video)
+        on_progress: ProgressCallback | None = None,
+        pending_statuses: Collection[str] | None = None,
+        **options: Unpack[StartOptions],
+    ) -> Video:
+        """:meth:`remix` a completed job, then :meth:`poll` the new one.
+
+        .. versionadded:: 0.1.0
+        """
+        waiter = self._waiter(poll_interval, timeout, on_progress, pending_statuses, options)
+        raw = await with_raw(self.remix)(video_id, prompt=prompt, **options)
+        return await waiter.started(raw)
+
+    async def edit_and_poll(
+        self,
+        *,
+        video: Any,
+        prompt: str,
+        poll_interval: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (WaitTimeoutError carries .video)
+        on_progress: ProgressCallback | None = None,
+        pending_statuses: Collection[str] | None = None,
+        **options: Unpack[StartOptions],
+    ) -> Video:
+        """:meth:`edit` a video, then :meth:`poll` the new job.
+
+        .. versionadded:: 0.1.0
+        """
+        waiter = self._waiter(poll_interval, timeout, on_progress, pending_statuses, options)
+        raw = await with_raw(self.edit)(video=video, prompt=prompt, **options)
+        return await waiter.started(raw)
+
+    async def extend_and_poll(
+        self,
+        *,
+        video: Any,
+        prompt: str,
+        seconds: int | str,
+        poll_interval: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (WaitTimeoutError carries .video)
+        on_progress: ProgressCallback | None = None,
+        pending_statuses: Collection[str] | None = None,
+        **options: Unpack[StartOptions],
+    ) -> Video:
+        """:meth:`extend` a completed video, then :meth:`poll` the new job.
+
+        .. versionadded:: 0.1.0
+        """
+        waiter = self._waiter(poll_interval, timeout, on_progress, pending_statuses, options)
+        raw = await with_raw(self.extend)(video=video, prompt=prompt, seconds=seconds, **options)
+        return await waiter.started(raw)
+
+    def as_completed(
+        self,
+        videos: Iterable[str | Video],
+        *,
+        poll_interval: float | None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        pending_statuses: Collection[str] | None = None,
+        **options: Unpack[PollOptions],
+    ) -> AsyncIterator[Video]:
+        """Each job, once, as it reaches a terminal status: ``async for v in ...``.
+
+        With two or more pending jobs, one round refreshes them all through the list
+        endpoint (pages of 100, newest first, stopping once every pending id was seen)
+        and retrieves only the jobs the listing did not show. Rounds are paced by the
+        smallest ``openai-poll-after-ms`` among the pending jobs' latest retrieve answers
+        (a listing carries none), else ``poll_interval``, else the 1 s → 10 s back-off.
+        Jobs already terminal (a :class:`Video` passed in) come first, without a request;
+        within a round, jobs come in input order. A repeated id is waited for once.
+
+        Arguments are checked now; nothing is sent until iteration starts, and the
+        ``timeout`` deadline counts from the first ``__anext__``.
+
+        Args:
+            videos: Ids and/or :class:`Video` objects.
+            poll_interval, timeout, on_progress, pending_statuses, **options: As for
+                :meth:`poll`; ``timeout`` covers the whole iteration.
+
+        Raises:
+            WaitTimeoutError: (From iteration) the deadline passed; ``.video`` is the last
+                state seen of the first job, in input order, still pending.
+
+        .. versionadded:: 0.1.0
+        """
+        return _AsCompleted(
+            self,
+            videos,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_progress=on_progress,
+            pending_statuses=pending_statuses,
+            options=options,
+        )
+
+    async def wait_all(
+        self,
+        videos: Iterable[str | Video],
+        *,
+        poll_interval: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (WaitTimeoutError carries .video)
+        on_progress: ProgressCallback | None = None,
+        pending_statuses: Collection[str] | None = None,
+        **options: Unpack[PollOptions],
+    ) -> list[Video]:
+        """Wait for every job (as :meth:`as_completed` does); return them in input order.
+
+        Returns:
+            One final Video per input item, in the same order (a repeated id repeats).
+
+        Raises:
+            WaitTimeoutError: The deadline passed before every job finished. To keep
+                the jobs that did finish, iterate :meth:`as_completed` instead.
+
+        .. versionadded:: 0.1.0
+        """
+        waiting = _AsCompleted(
+            self,
+            videos,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_progress=on_progress,
+            pending_statuses=pending_statuses,
+            options=options,
+        )
+        done = {video.id: video async for video in waiting}
+        return [done[video_id] for video_id in waiting.order]

@@ -24,10 +24,10 @@ from ._errors import (
     WaitTimeoutError,
     WebhookVerificationError,
 )
+from ._generate import GeneratedVideo
 from ._models import PENDING_STATUSES, DeletedVideo, Video, VideoCharacter, VideoError, VideoPage
 from ._options import RequestOptions
 from ._raw import RawResponse
-from ._generate import GeneratedVideo
 from ._transfers import ContentStream
 from ._videos import AsyncPager
 from ._waiting import PollOptions, ProgressCallback, StartOptions

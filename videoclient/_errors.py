@@ -56,6 +56,7 @@ __all__ = [
     "VideoExpiredError",
     "VideoFailedError",
     "WaitTimeoutError",
+    "InsecureTransportWarning",
     "WebhookVerificationError",
     "status_error_class",
 ]
@@ -246,6 +247,10 @@ class WaitTimeoutError(VideoClientError, TimeoutError):
     def __init__(self, message: str, video: Video | None = None) -> None:
         super().__init__(message)
         self.video = video
+
+
+class InsecureTransportWarning(UserWarning):
+    """A credential is about to travel over plain http to a host that is not this machine."""
 
 
 class WebhookVerificationError(VideoClientError, ValueError):

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import ipaddress
 import json
 import logging
 import platform
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -37,6 +39,7 @@ from ._errors import (
     APIConnectionError,
     APIResponseValidationError,
     APITimeoutError,
+    InsecureTransportWarning,
     MissingAPIKeyError,
 )
 from ._files import FileSource
@@ -129,6 +132,7 @@ class Transport:
         if self._closed:
             raise APIConnectionError("the client is closed")
         if self._session is None:
+            _warn_if_insecure(self._base)
             cfg = self._config
             ssl_opt: Any = True if cfg.ssl is None else cfg.ssl
             if isinstance(ssl_opt, str):
@@ -426,6 +430,26 @@ class Transport:
                     attempt += 1
                     continue
                 raise
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _warn_if_insecure(base: URL) -> None:
+    """Warn (once per client) when credentials would go over plain http to another machine."""
+    if base.scheme == "http" and not _is_loopback(base.host or ""):
+        warnings.warn(
+            f"sending credentials over plain http to {base.host}; use https:// unless this "
+            "network is trusted",
+            InsecureTransportWarning,
+            stacklevel=4,
+        )
 
 
 def _safe(url: URL) -> str:

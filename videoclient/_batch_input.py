@@ -1,0 +1,250 @@
+"""Batch input: requests read from JSON Lines or CSV, their fingerprints and output names.
+
+Pure: the standard library and attrs only. Everything wrong with an input is reported here,
+with its line number, before a batch sends anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+__all__ = ["FIELDS", "BatchRequest", "coerce_request", "output_names", "read_requests"]
+
+#: The ``fit`` modes a line may ask for.
+FITS: tuple[str, ...] = ("contain", "cover", "stretch")
+
+#: The fields a batch line may have (JSON keys, CSV columns).
+FIELDS: tuple[str, ...] = (
+    "prompt",
+    "model",
+    "seconds",
+    "size",
+    "input_reference",
+    "fit",
+    "name",
+    "extra_body",
+)
+
+
+def _opt_str(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+@attrs.frozen(kw_only=True)
+class BatchRequest:
+    """One line of a batch: a create's arguments and, optionally, the output file's name.
+
+    Attributes:
+        prompt: What to generate.
+        model, seconds, size: As for ``client.videos.create``; None leaves them to the server.
+        input_reference: A path to an image, or a reference object (``{"image_url": ...}``).
+        fit: Resize an ``input_reference`` file to ``size``: ``"contain"``, ``"cover"`` or
+            ``"stretch"`` (as for ``client.videos.create``).
+        name: The output file's name inside the batch's output directory (``.mp4`` added
+            when it has no suffix); by default ``<line>-<words of the prompt>.mp4``.
+        extra_body: More fields for the create's body.
+
+    .. versionadded:: 0.1.0
+    """
+
+    prompt: str
+    model: str | None = attrs.field(default=None, converter=_opt_str)
+    seconds: int | str | None = None
+    size: str | None = attrs.field(default=None, converter=_opt_str)
+    input_reference: str | Mapping[str, Any] | None = None
+    fit: str | None = attrs.field(default=None, converter=_opt_str)
+    name: str | None = attrs.field(default=None, converter=_opt_str)
+    extra_body: Mapping[str, Any] | None = None
+
+    def create_arguments(self) -> dict[str, Any]:
+        """Keyword arguments for ``client.videos.create`` (options excluded)."""
+        kwargs: dict[str, Any] = {"prompt": self.prompt}
+        for field in ("model", "seconds", "size", "input_reference", "fit"):
+            value = getattr(self, field)
+            if value is not None:
+                kwargs[field] = value
+        if self.extra_body:
+            kwargs["extra_body"] = dict(self.extra_body)
+        return kwargs
+
+    def canonical(self) -> str:
+        """The request as canonical JSON: equal requests give equal text."""
+        data = {f: getattr(self, f) for f in FIELDS if getattr(self, f) is not None}
+        if isinstance(data.get("seconds"), int):
+            data["seconds"] = str(data["seconds"])  # 4 and "4" are the same request
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+
+    def fingerprint(self) -> str:
+        """A short stable hash of :meth:`canonical`."""
+        return hashlib.sha256(self.canonical().encode()).hexdigest()[:24]
+
+
+def coerce_request(item: BatchRequest | Mapping[str, Any] | str, *, where: str) -> BatchRequest:
+    """A :class:`BatchRequest` from itself, a mapping of :data:`FIELDS`, or a bare prompt.
+
+    Raises:
+        ValueError: Unknown fields, a missing or empty prompt, or a bad value.
+        TypeError: Something that is none of the accepted kinds.
+    """
+    if isinstance(item, BatchRequest):
+        request = item
+    elif isinstance(item, str):
+        request = BatchRequest(prompt=item)
+    elif isinstance(item, Mapping):
+        unknown = sorted(set(item) - set(FIELDS))
+        if unknown:
+            raise ValueError(
+                f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(FIELDS)}"
+            )
+        extra = item.get("extra_body")
+        if extra is not None and not isinstance(extra, Mapping):
+            raise ValueError(f"{where}: extra_body must be an object")
+        ref = item.get("input_reference")
+        if ref is not None and not isinstance(ref, (str, Mapping)):
+            raise ValueError(f"{where}: input_reference must be a path or an object")
+        seconds = item.get("seconds")
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, (int, str))
+        ):
+            raise ValueError(f"{where}: seconds must be an integer or a string")
+        request = BatchRequest(
+            prompt=item.get("prompt"),  # type: ignore[arg-type] # checked below
+            model=item.get("model"),
+            seconds=seconds if seconds != "" else None,
+            size=item.get("size"),
+            input_reference=ref if ref != "" else None,
+            fit=item.get("fit"),
+            name=item.get("name"),
+            extra_body=extra,
+        )
+    else:
+        raise TypeError(f"{where}: expected a BatchRequest, a mapping or a prompt string")
+    if not isinstance(request.prompt, str) or not request.prompt.strip():
+        raise ValueError(f"{where}: a non-empty prompt is required")
+    if request.name is not None:
+        _check_name(request.name, where)
+    if request.fit is not None and request.fit not in FITS:
+        raise ValueError(f"{where}: fit must be one of {', '.join(FITS)}")
+    return request
+
+
+def _check_name(name: str, where: str) -> None:
+    parts = Path(name).parts
+    if Path(name).is_absolute() or ".." in parts or not parts or name.endswith(("/", "\\")):
+        raise ValueError(f"{where}: name must be a relative file name inside the output directory")
+
+
+def _resolve_reference(request: BatchRequest, base: Path) -> BatchRequest:
+    ref = request.input_reference
+    if isinstance(ref, str) and not Path(ref).is_absolute():
+        return attrs.evolve(request, input_reference=str(base / ref))
+    return request
+
+
+def _parse_jsonl(text: str, source: str) -> list[tuple[int, BatchRequest]]:
+    found: list[tuple[int, BatchRequest]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        where = f"{source}:{number}"
+        try:
+            item = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{where}: not valid JSON ({exc.msg})") from None
+        if not isinstance(item, (dict, str)):
+            raise ValueError(f"{where}: each line must be a JSON object or a prompt string")
+        found.append((number, coerce_request(item, where=where)))
+    return found
+
+
+def _parse_csv(text: str, source: str) -> list[tuple[int, BatchRequest]]:
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip() for c in (reader.fieldnames or [])]
+    if "prompt" not in columns:
+        raise ValueError(f"{source}: the first row must name the columns, including 'prompt'")
+    unknown = sorted(set(columns) - set(FIELDS[:-1]))
+    if unknown:
+        raise ValueError(
+            f"{source}: unknown column(s) {', '.join(unknown)}; known: {', '.join(FIELDS[:-1])}"
+        )
+    found: list[tuple[int, BatchRequest]] = []
+    for row in reader:
+        number = reader.line_num
+        values = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        if not any(values.values()):
+            continue
+        if None in row:
+            raise ValueError(f"{source}:{number}: more cells than columns")
+        cleaned = {k: v for k, v in values.items() if v != ""}
+        found.append((number, coerce_request(cleaned, where=f"{source}:{number}")))
+    return found
+
+
+def read_requests(path: str | os.PathLike[str]) -> list[BatchRequest]:
+    """Read a batch from a ``.jsonl`` (one JSON object or string per line) or ``.csv`` file.
+
+    JSON Lines: each line is an object with :data:`FIELDS` (``{"prompt": "...", "seconds": 4,
+    "name": "boat"}``) or a bare JSON string (a prompt). CSV: a header row naming the columns
+    (``prompt`` required). Blank lines are skipped. A relative ``input_reference`` path is
+    taken relative to the batch file's directory.
+
+    Args:
+        path: The file; its suffix picks the format (``.csv``, anything else is JSON Lines).
+
+    Returns:
+        The requests in file order.
+
+    Raises:
+        ValueError: A malformed line, naming the file and line number.
+        OSError: The file cannot be read.
+    """
+    file = Path(path)
+    text = file.read_text(encoding="utf-8-sig")
+    source = file.name
+    parsed = (
+        _parse_csv(text, source) if file.suffix.lower() == ".csv" else _parse_jsonl(text, source)
+    )
+    base = file.parent
+    return [_resolve_reference(request, base) for _, request in parsed]
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def _slug(prompt: str, words: int = 6) -> str:
+    cleaned = _SLUG.sub(" ", prompt.lower()).split()
+    return "-".join(cleaned[:words])[:48].strip("-") or "video"
+
+
+def output_names(requests: Iterable[BatchRequest]) -> list[str]:
+    """The output file name of each request: its ``name`` or ``<line>-<slug>.mp4``.
+
+    Raises:
+        ValueError: Two requests would write the same file.
+    """
+    items = list(requests)
+    width = max(4, len(str(len(items))))
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for index, request in enumerate(items, start=1):
+        if request.name is not None:
+            name = request.name if Path(request.name).suffix else request.name + ".mp4"
+        else:
+            name = f"{index:0{width}d}-{_slug(request.prompt)}.mp4"
+        if name in seen:
+            raise ValueError(f"requests {seen[name]} and {index} would both write {name}")
+        seen[name] = index
+        names.append(name)
+    return names

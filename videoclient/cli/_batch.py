@@ -1,0 +1,151 @@
+"""``videoclient batch``: many prompts from JSON Lines or CSV, resumable, with a progress board."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from videoclient import AsyncVideoClient
+from videoclient.batch import BatchSummary, read_requests, run_batch
+
+from . import _errors as codes
+from ._output import Output
+from ._progress import BatchBoard
+from ._settings import common_options, settings
+
+__all__ = ["COMMANDS"]
+
+
+def _summary_lines(summary: BatchSummary) -> list[str]:
+    counts = summary.counts()
+    lines = [
+        f"{counts['completed']} completed, {counts['failed']} failed, "
+        f"{counts['skipped']} skipped (journal: {summary.journal})"
+    ]
+    for result in summary.failed:
+        lines.append(f"  line {result.line} failed: {result.error}")
+    if summary.failed:
+        lines.append("Run the same command again to retry the failed lines.")
+    return lines
+
+
+def _summary_json(summary: BatchSummary) -> dict[str, Any]:
+    return {
+        **summary.counts(),
+        "journal": str(summary.journal),
+        "results": [
+            {
+                "line": r.line,
+                "status": r.status,
+                "output": str(r.output),
+                "video_id": r.video_id,
+                "error": r.error,
+                "prompt": r.request.prompt,
+            }
+            for r in summary.results
+        ],
+    }
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--concurrency",
+    "-c",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Jobs in flight at once (halved on 429, recovering when calm).",
+)
+@click.option(
+    "--out",
+    "-o",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for the videos (default: FILE's name without suffix, plus -videos).",
+)
+@click.option(
+    "--journal",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Journal file recording each line's progress (default: in the --out directory).",
+)
+@click.option("--overwrite", "-f", is_flag=True, help="Replace files that are already there.")
+@click.option(
+    "--wait-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="S",
+    help="Fail a line whose job takes longer than S seconds (a rerun resumes it).",
+)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="S",
+    help="Seconds between polls when the server gives no hint.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Tries again of a step after transient errors, within one run.",
+)
+@common_options
+@click.pass_context
+def batch(
+    ctx: click.Context,
+    file: Path,
+    concurrency: int,
+    out_dir: Path | None,
+    journal: Path | None,
+    overwrite: bool,
+    wait_timeout: float | None,
+    poll_interval: float | None,
+    retries: int,
+) -> None:
+    """Generate a video for every line of FILE (.jsonl or .csv); rerun to resume.
+
+    \b
+    JSON Lines: {"prompt": "a red kite", "seconds": 4, "size": "1280x720", "name": "kite"}
+    CSV: a header row naming the columns (prompt, model, seconds, size,
+         input_reference, fit, name).
+
+    A killed run started again with the same journal never submits a line twice: it
+    resumes waiting and downloading where it stopped and retries only what failed.
+    """
+    opts = settings(ctx)
+    out = Output(opts)
+    requests = read_requests(file)
+    target = out_dir if out_dir is not None else Path(file.stem + "-videos")
+
+    async def work(client: AsyncVideoClient) -> BatchSummary:
+        with BatchBoard(out, len(requests)) as board:
+            return await run_batch(
+                client,
+                requests,
+                out_dir=target,
+                journal=journal,
+                concurrency=concurrency,
+                overwrite=overwrite,
+                on_event=board,
+                wait_timeout=wait_timeout,
+                poll_interval=poll_interval,
+                retries=retries,
+            )
+
+    try:
+        summary = opts.run(work)
+    except KeyboardInterrupt:
+        click.echo("videoclient: stopped; run the same command again to resume", err=True)
+        ctx.exit(codes.INTERRUPTED)
+    out.result(
+        _summary_json(summary),
+        _summary_lines(summary),
+        [str(p) for p in summary.outputs],
+    )
+    if summary.failed:
+        ctx.exit(codes.JOB_FAILED)
+
+
+COMMANDS = (batch,)

@@ -1,0 +1,151 @@
+"""The options every command shares, and the client (or local emulator) they describe."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
+
+import anyio
+import attrs
+import click
+
+from videoclient import AsyncVideoClient
+
+__all__ = ["LOCAL_API_KEY", "LOCAL_RENDER_SECONDS", "Settings", "common_options", "settings"]
+
+T = TypeVar("T")
+
+#: How long a job takes on the ``--local`` emulator (the emulator's own default is 5 s).
+LOCAL_RENDER_SECONDS = 2.0
+#: The key the CLI gives the ``--local`` emulator (which accepts any key).
+LOCAL_API_KEY = "sk-videoclient-local"
+
+EMULATOR_HINT = "--local needs the emulator's packages: pip install 'videoclient[emulator]'"
+
+
+@attrs.define
+class Settings:
+    """What the shared options said, wherever on the command line they were given."""
+
+    api_key: str | None = attrs.field(default=None, repr=False)
+    base_url: str | None = None
+    local: bool = False
+    local_render_seconds: float = LOCAL_RENDER_SECONDS
+    json: bool = False
+    quiet: bool = False
+    debug: bool = False
+
+    @contextlib.contextmanager
+    def endpoint(self) -> Iterator[tuple[str | None, str | None]]:
+        """``(api_key, base_url)`` to use; with ``--local``, of an emulator started here."""
+        if not self.local:
+            yield self.api_key, self.base_url
+            return
+        try:
+            from videoclient.emulator import Emulator, EmulatorConfig
+        except ImportError as exc:
+            raise click.UsageError(EMULATOR_HINT) from exc
+        config = EmulatorConfig(render_seconds=self.local_render_seconds)
+        with Emulator(config).in_thread() as emu:
+            yield LOCAL_API_KEY, emu.base_url
+
+    def run(self, work: Callable[[AsyncVideoClient], Awaitable[T]]) -> T:
+        """Run ``work(client)`` on a new event loop with a client for these settings."""
+        with self.endpoint() as (key, base_url):
+
+            async def main() -> T:
+                async with AsyncVideoClient(key, base_url=base_url) as client:
+                    return await work(client)
+
+            return anyio.run(main)
+
+
+def settings(ctx: click.Context) -> Settings:
+    """The run's :class:`Settings` (one object, at the root context)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, Settings):
+        root.obj = Settings()
+    return root.obj
+
+
+def _store(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, _: click.Parameter, value: Any) -> None:
+        if value is None or value is False:
+            return  # not given here; maybe given before or after the command name
+        if name == "debug" and not settings(ctx).debug:
+            _log_to_stderr(ctx)
+        setattr(settings(ctx), name, value)
+
+    return callback
+
+
+def _log_to_stderr(ctx: click.Context) -> None:
+    """Send the ``videoclient`` logger's DEBUG records to stderr until the command ends."""
+    logger = logging.getLogger("videoclient")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    ctx.find_root().call_on_close(restore)
+
+
+_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (
+        ("--api-key",),
+        {"metavar": "KEY", "help": "API key (default: $OPENAI_API_KEY)."},
+    ),
+    (
+        ("--base-url",),
+        {
+            "metavar": "URL",
+            "help": "API base URL (default: $OPENAI_BASE_URL, else https://api.openai.com/v1).",
+        },
+    ),
+    (
+        ("--local",),
+        {
+            "is_flag": True,
+            "default": None,
+            "help": "Start a local emulator for this command and use it (no key needed).",
+        },
+    ),
+    (
+        ("--local-render-seconds",),
+        {
+            "type": click.FloatRange(min=0),
+            "metavar": "S",
+            "help": f"How long a --local job takes (default: {LOCAL_RENDER_SECONDS:g}).",
+        },
+    ),
+    (
+        ("--json",),
+        {"is_flag": True, "default": None, "help": "Machine-readable JSON output, no progress."},
+    ),
+    (
+        ("--quiet", "-q"),
+        {"is_flag": True, "default": None, "help": "No progress; print only ids and paths."},
+    ),
+    (
+        ("--debug",),
+        {"is_flag": True, "default": None, "help": "Log requests and show tracebacks."},
+    ),
+]
+
+
+def common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Accept the shared options here too (``videoclient generate --local ...``)."""
+    for decls, attrs_ in reversed(_OPTIONS):
+        name = decls[0].lstrip("-").replace("-", "_")
+        fn = click.option(
+            *decls, expose_value=False, is_eager=True, callback=_store(name), **attrs_
+        )(fn)
+    return fn

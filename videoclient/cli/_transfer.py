@@ -1,0 +1,197 @@
+"""Commands that wait and download: wait, download, generate."""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from videoclient import AsyncVideoClient, Video, VideoFailedError
+
+from . import _errors as codes
+from ._jobs import create_arguments, create_options, wait_for, wait_options
+from ._output import Output, video_lines, video_table
+from ._progress import ByteBar, JobBars, human_bytes
+from ._settings import common_options, settings
+
+__all__ = ["COMMANDS"]
+
+VARIANTS = ("video", "thumbnail", "spritesheet")
+_SUFFIXES = {"video": ".mp4", "thumbnail": ".thumbnail.webp", "spritesheet": ".spritesheet.jpg"}
+
+
+@click.command()
+@click.argument("video_ids", nargs=-1, required=True, metavar="VIDEO_ID...")
+@wait_options
+@common_options
+@click.pass_context
+def wait(
+    ctx: click.Context,
+    video_ids: Sequence[str],
+    timeout: float | None,
+    poll_interval: float | None,
+) -> None:
+    """Wait for jobs to finish, with a progress bar each; exit 1 if any failed."""
+    out = Output(settings(ctx))
+
+    async def work(client: AsyncVideoClient) -> list[Video]:
+        with JobBars(out) as bars:
+            if len(video_ids) == 1:
+                video = await client.videos.poll(
+                    video_ids[0],
+                    timeout=timeout,
+                    poll_interval=poll_interval,
+                    on_progress=bars.update,
+                )
+                bars.update(video)
+                return [video]
+            done: dict[str, Video] = {}
+            async for video in client.videos.as_completed(
+                video_ids, timeout=timeout, poll_interval=poll_interval, on_progress=bars.update
+            ):
+                bars.update(video)
+                done[video.id] = video
+        return [done[v] for v in video_ids]
+
+    videos = settings(ctx).run(work)
+    if len(videos) == 1:
+        out.result(videos[0], video_lines(videos[0]), [videos[0].id])
+    else:
+        out.result(videos, video_table(videos), [v.id for v in videos])
+    if any(not v.is_completed for v in videos):
+        ctx.exit(codes.JOB_FAILED)
+
+
+def _exists_error(path: Path) -> FileExistsError:
+    return FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path))
+
+
+async def _fetch(
+    client: AsyncVideoClient,
+    out: Output,
+    video_id: str,
+    target: Path,
+    *,
+    variant: str,
+    overwrite: bool,
+) -> Path:
+    label = f"{variant} {target.name}" if variant != "video" else target.name
+    with ByteBar(out, f"downloading {label}") as bar:
+        return await client.videos.download(
+            video_id, target, variant=variant, on_progress=bar, overwrite=overwrite
+        )
+
+
+def _file_result(path: Path, video_id: str, variant: str) -> dict[str, Any]:
+    return {"video_id": video_id, "variant": variant, "path": path, "bytes": path.stat().st_size}
+
+
+@click.command()
+@click.argument("video_id")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="File or existing directory (default: VIDEO_ID.mp4 / .webp / .jpg here).",
+)
+@click.option("--variant", type=click.Choice(VARIANTS), default="video", show_default=True)
+@click.option("--overwrite", "-f", is_flag=True, help="Replace an existing file.")
+@common_options
+@click.pass_context
+def download(
+    ctx: click.Context, video_id: str, output: Path | None, variant: str, overwrite: bool
+) -> None:
+    """Download a finished job's video, thumbnail or spritesheet (bytes, rate and ETA)."""
+    out = Output(settings(ctx))
+    target = output if output is not None else Path.cwd()
+
+    async def work(client: AsyncVideoClient) -> Path:
+        return await _fetch(client, out, video_id, target, variant=variant, overwrite=overwrite)
+
+    path = settings(ctx).run(work)
+    size = human_bytes(path.stat().st_size)
+    out.result(_file_result(path, video_id, variant), [f"saved {path} ({size})"], [str(path)])
+
+
+def _targets(output: Path | None, extras: Sequence[str]) -> dict[str, Path] | None:
+    """Each variant's file for a named output; None when the name depends on the job id."""
+    if output is None or output.is_dir() or str(output).endswith(("/", os.sep)):
+        return None
+    stem = output.with_suffix("") if output.suffix else output
+    targets = {"video": output}
+    for variant in extras:
+        targets[variant] = stem.with_name(stem.name + _SUFFIXES[variant])
+    return targets
+
+
+@click.command()
+@create_options
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="The MP4 to write (default: VIDEO_ID.mp4 here; a directory works too).",
+)
+@click.option("--thumbnail", is_flag=True, help="Also save the thumbnail (NAME.thumbnail.webp).")
+@click.option(
+    "--spritesheet", is_flag=True, help="Also save the spritesheet (NAME.spritesheet.jpg)."
+)
+@click.option("--overwrite", "-f", is_flag=True, help="Replace existing files.")
+@click.option("--idempotency-key", metavar="KEY", help="Send this Idempotency-Key with the create.")
+@wait_options
+@common_options
+@click.pass_context
+def generate(ctx: click.Context, /, output: Path | None, **params: Any) -> None:
+    """Create a video from PROMPT, wait for it and download it: one command.
+
+    \b
+    videoclient generate "a paper boat sailing on a rainy street" -o boat.mp4
+    videoclient generate --local "a paper boat" -o demo.mp4 --thumbnail
+    """
+    opts = settings(ctx)
+    out = Output(opts)
+    extras = [v for v in ("thumbnail", "spritesheet") if params[v]]
+    overwrite: bool = params["overwrite"]
+    kwargs = create_arguments(params)
+    if params["idempotency_key"]:
+        kwargs["idempotency_key"] = params["idempotency_key"]
+    named = _targets(output, extras)
+    if named is not None:  # checked before the job is paid for
+        for path in named.values():
+            if path.exists() and not overwrite:
+                raise _exists_error(path)
+        named["video"].parent.mkdir(parents=True, exist_ok=True)
+    elif output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+
+    async def work(client: AsyncVideoClient) -> tuple[Video, dict[str, Path]]:
+        video = await client.videos.create(**kwargs)
+        final = await wait_for(
+            client,
+            video,
+            out,
+            timeout=params["timeout"],
+            poll_interval=params["poll_interval"],
+        )
+        if not final.is_completed:
+            raise VideoFailedError(final)
+        where = output if output is not None else Path.cwd()
+        targets = named or {v: where / (final.id + _SUFFIXES[v]) for v in ("video", *extras)}
+        files: dict[str, Path] = {}
+        for variant, target in targets.items():
+            files[variant] = await _fetch(
+                client, out, final.id, target, variant=variant, overwrite=overwrite
+            )
+        return final, files
+
+    video, files = opts.run(work)
+    human = [f"saved {p} ({human_bytes(p.stat().st_size)})" for p in files.values()]
+    data = {"video": video, "files": {k: str(p) for k, p in files.items()}}
+    out.result(data, human, [str(p) for p in files.values()])
+
+
+COMMANDS = (wait, download, generate)

@@ -18,6 +18,8 @@ can both use it):
 - ``videoclient_emulator_url``: its base URL (``http://127.0.0.1:PORT/v1``).
 - ``videoclient_emulator_env``: the emulator, with ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY``
   pointing at it for the test's duration.
+- ``videoclient_async_client``: an :class:`~videoclient.AsyncVideoClient` bound to the
+  emulator (needs pytest-asyncio), closed after the test.
 
 Per-test settings: ``@pytest.mark.videoclient_emulator(fault_rate=0.2, seed=7)`` takes any
 ``EmulatorConfig`` field. Options (each also an ini setting with ``_`` for ``-``):
@@ -29,16 +31,18 @@ Per-test settings: ``@pytest.mark.videoclient_emulator(fault_rate=0.2, seed=7)``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from . import AsyncVideoClient
     from .emulator import EmulatorConfig, EmulatorThread
 
 __all__ = [
     "EMULATOR_API_KEY",
+    "videoclient_async_client",
     "videoclient_emulator",
     "videoclient_emulator_config",
     "videoclient_emulator_env",
@@ -134,7 +138,26 @@ def videoclient_emulator_env(
 
 
 # -- Client fixtures bound to the emulator ---------------------------------------------------
-# PLACEHOLDER for the lead: `videoclient_client` / `videoclient_async_client` go here, each a
-# client built with base_url=videoclient_emulator.base_url and api_key=EMULATOR_API_KEY (or
-# the config's api_key), closed after the test. The async one must be created inside the
-# test's running loop; the sync one can share the emulator thread's lifetime.
+
+
+def _key_for(emulator: EmulatorThread) -> str:
+    return emulator.emulator.config.api_key or EMULATOR_API_KEY
+
+
+try:
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - the async fixture needs pytest-asyncio
+    pass
+else:
+
+    @pytest_asyncio.fixture
+    async def videoclient_async_client(
+        videoclient_emulator: EmulatorThread,
+    ) -> AsyncIterator[AsyncVideoClient]:
+        """An AsyncVideoClient bound to the emulator, closed after the test."""
+        from . import AsyncVideoClient
+
+        async with AsyncVideoClient(
+            _key_for(videoclient_emulator), base_url=videoclient_emulator.base_url
+        ) as client:
+            yield client

@@ -29,6 +29,7 @@ from ._generate import GeneratedVideo
 from ._models import PENDING_STATUSES, DeletedVideo, Video, VideoCharacter, VideoError, VideoPage
 from ._options import RequestOptions
 from ._raw import RawResponse
+from ._sync_client import ContentStreamSync, Pager, VideoClient, Videos, VideosWithRawResponse
 from ._transfers import ContentStream
 from ._videos import AsyncPager
 from ._waiting import PollOptions, ProgressCallback, StartOptions
@@ -50,6 +51,7 @@ __all__ = (
     "ClientConfig",
     "ConflictError",
     "ContentStream",
+    "ContentStreamSync",
     "ContentIntegrityError",
     "DeletedVideo",
     "GeneratedVideo",
@@ -57,6 +59,7 @@ __all__ = (
     "InternalServerError",
     "MissingAPIKeyError",
     "NotFoundError",
+    "Pager",
     "PermissionDeniedError",
     "PollOptions",
     "ProgressCallback",
@@ -68,11 +71,14 @@ __all__ = (
     "UnprocessableEntityError",
     "Video",
     "VideoCharacter",
+    "VideoClient",
     "VideoClientError",
     "VideoError",
     "VideoExpiredError",
     "VideoFailedError",
     "VideoPage",
+    "Videos",
+    "VideosWithRawResponse",
     "WaitTimeoutError",
     "WebhookVerificationError",
     "__version__",

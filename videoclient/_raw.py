@@ -7,6 +7,7 @@ HTTP response it parsed, so no method is written twice.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import Generic, ParamSpec, TypeVar
@@ -70,6 +71,5 @@ def with_raw(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[RawResponse
         last = holder[-1]
         return RawResponse(value, last.status, last.headers)
 
-    call.__name__ = getattr(fn, "__name__", "call")
-    call.__doc__ = getattr(fn, "__doc__", None)
+    functools.update_wrapper(call, fn)
     return call

@@ -18,6 +18,7 @@ can both use it):
 - ``videoclient_emulator_url``: its base URL (``http://127.0.0.1:PORT/v1``).
 - ``videoclient_emulator_env``: the emulator, with ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY``
   pointing at it for the test's duration.
+- ``videoclient_client``: a sync :class:`~videoclient.VideoClient` bound to the emulator.
 - ``videoclient_async_client``: an :class:`~videoclient.AsyncVideoClient` bound to the
   emulator (needs pytest-asyncio), closed after the test.
 
@@ -37,12 +38,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from . import AsyncVideoClient
+    from . import AsyncVideoClient, VideoClient
     from .emulator import EmulatorConfig, EmulatorThread
 
 __all__ = [
     "EMULATOR_API_KEY",
     "videoclient_async_client",
+    "videoclient_client",
     "videoclient_emulator",
     "videoclient_emulator_config",
     "videoclient_emulator_env",
@@ -142,6 +144,17 @@ def videoclient_emulator_env(
 
 def _key_for(emulator: EmulatorThread) -> str:
     return emulator.emulator.config.api_key or EMULATOR_API_KEY
+
+
+@pytest.fixture
+def videoclient_client(videoclient_emulator: EmulatorThread) -> Iterator[VideoClient]:
+    """A sync :class:`~videoclient.VideoClient` bound to the emulator, closed after the test."""
+    from . import VideoClient
+
+    with VideoClient(
+        _key_for(videoclient_emulator), base_url=videoclient_emulator.base_url
+    ) as client:
+        yield client
 
 
 try:

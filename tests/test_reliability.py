@@ -310,3 +310,37 @@ async def test_forged_webhook_is_rejected(webhook_sink: tuple[str, list[Any], li
                 break
             await asyncio.sleep(0.02)
     assert events == [] and statuses and set(statuses) == {400}
+
+
+async def test_batch_chaos_run_completes_every_line_once(
+    fast_retries: None, tmp_path: Path
+) -> None:
+    """The batch runner under seeded faults: every line completes, one job each, files exact, no temp files."""
+    from videoclient.batch import run_batch
+
+    config = EmulatorConfig(
+        render_seconds=0.3, api_key=KEY, fault_rate=0.2, seed=11, poll_after_min_ms=20
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    lines = [{"prompt": f"batch chaos {i}", "size": "64x64", "seconds": 1} for i in range(20)]
+    async with (
+        Emulator(config) as emu,
+        AsyncVideoClient(KEY, base_url=emu.base_url, max_retries=10) as client,
+    ):
+        summary = await run_batch(
+            client,
+            lines,
+            out_dir=out,
+            journal=tmp_path / "journal.sqlite",
+            concurrency=6,
+            poll_interval=0.05,
+            retries=10,
+        )
+        assert len(summary.completed) == 20 and not summary.failed
+        assert emu.jobs_created == 20
+        assert sum(emu.faults_injected.values()) > 0
+        for result in summary.results:
+            assert result.video_id is not None
+            assert result.output.read_bytes() == await emu.asset_bytes(result.video_id)
+    assert sorted(p.suffix for p in out.iterdir()) == [".mp4"] * 20

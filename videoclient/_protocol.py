@@ -21,7 +21,7 @@ from . import _validate as v
 from ._errors import APIResponseValidationError, _error_fields, status_error_class
 from ._files import IMAGE_TYPES, VIDEO_TYPES, FileInput, FileSource, is_reference, resolve_file
 from ._images import Colour, check_fit, prepare_reference
-from ._models import DeletedVideo, Video, VideoCharacter, VideoPage
+from ._models import Video
 from ._multipart import FormField
 from ._wire import WireError, structure
 
@@ -312,11 +312,3 @@ def parse_model(
         raise invalid(f"the response is not a valid {cls.__name__}: {exc}") from None
     rid = resp.request_id
     return attrs.evolve(obj, request_id=rid) if rid else obj  # type: ignore[misc]
-
-
-PARSERS: Mapping[str, type[Any]] = {
-    "video": Video,
-    "page": VideoPage,
-    "deleted": DeletedVideo,
-    "character": VideoCharacter,
-}

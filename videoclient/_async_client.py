@@ -144,6 +144,7 @@ class AsyncVideoClient:
 
     @property
     def base_url(self) -> str:
+        """The API's base URL, e.g. ``https://api.openai.com/v1``."""
         return self._config.base_url
 
     def _get_transport(self) -> Transport:

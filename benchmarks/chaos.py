@@ -198,7 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     a("--rate-limit", type=int, default=6000, help="requests per minute (default 6000)")
     a("--render-seconds", type=float, default=1.0, help="emulator render time (default 1)")
     a("--concurrency", type=int, default=100, help="jobs in flight at once (default 100)")
-    a("--max-retries", type=int, default=4, help="client max_retries (default 4)")
+    a("--max-retries", type=int, default=10, help="client max_retries (default 10)")
     a("--json", action="store_true", help="print JSON instead of the table")
     return p
 

@@ -299,10 +299,15 @@ def test_should_retry_status(status: int, headers: dict[str, str], expected: boo
 
 def test_retry_delay_sources() -> None:
     """retry-after-ms wins, then Retry-After seconds or date, else capped jittered back-off."""
-    assert _retry.retry_delay(1, {"retry-after-ms": "250", "retry-after": "9"}) == 0.25
-    assert _retry.retry_delay(1, {"retry-after": "3"}) == 3.0
+    zero = lambda: 0.0  # noqa: E731
+    assert _retry.retry_delay(1, {"retry-after-ms": "250", "retry-after": "9"}, rand=zero) == 0.25
+    assert _retry.retry_delay(1, {"retry-after": "3"}, rand=zero) == 3.0
     date = email.utils.formatdate(1_000_010, usegmt=True)
-    assert _retry.retry_delay(1, {"retry-after": date}, now=1_000_000) == pytest.approx(10.0)
+    assert _retry.retry_delay(1, {"retry-after": date}, now=1_000_000, rand=zero) == pytest.approx(
+        10.0
+    )
+    # A server's delay is never shortened, only spread upward (a quarter more plus 100 ms at most).
+    assert _retry.retry_delay(1, {"retry-after": "4"}, rand=lambda: 1.0) == pytest.approx(5.1)
     assert (
         _retry.retry_delay(1, {"retry-after": "3600"}, rand=lambda: 0.0) == 0.5
     )  # too long: ignored

@@ -7,8 +7,10 @@ tested with canned headers and a fixed clock.
 Retried: connection errors and timeouts, 408, 409, 429 and 5xx, unless the server
 says ``x-should-retry: false`` (and always when it says ``true``). The wait is the
 server's ``retry-after-ms``, else ``Retry-After`` (seconds or an HTTP date), if it
-is between 0 and :data:`MAX_SERVER_DELAY`; otherwise exponential back-off with
-jitter: 0.5 s, 1 s, 2 s, ... capped at 8 s, each shortened by up to a quarter.
+is between 0 and :data:`MAX_SERVER_DELAY` — plus an upward jitter (up to a quarter more
+and 100 ms) so that many clients told to wait alike do not return in one herd; otherwise
+exponential back-off with jitter: 0.5 s, 1 s, 2 s, ... capped at 8 s, each shortened by up
+to a quarter.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ INITIAL_DELAY = 0.5
 MAX_DELAY = 8.0
 MAX_SERVER_DELAY = 60.0
 RETRY_STATUSES = frozenset({408, 409, 429})
+#: Upward jitter on a server-requested delay: up to this fraction of it, plus SERVER_DELAY_JITTER s.
+SERVER_DELAY_SPREAD = 0.25
+SERVER_DELAY_JITTER = 0.1
 
 
 def should_retry_status(status: int, headers: Mapping[str, str]) -> bool:
@@ -79,6 +84,8 @@ def retry_delay(
     if headers:
         asked = server_delay(headers, now=now)
         if asked is not None:
-            return asked
+            # Never sooner than asked, but spread out: clients told "retry in 10 ms" together
+            # would otherwise all come back in the same instant and be refused together again.
+            return asked + float(rand()) * (SERVER_DELAY_SPREAD * asked + SERVER_DELAY_JITTER)
     base: float = min(INITIAL_DELAY * 2.0 ** (attempt - 1), MAX_DELAY)
     return base * (1.0 - 0.25 * float(rand()))

@@ -51,7 +51,7 @@ __all__ = ["StreamResponse", "Transport"]
 
 log = logging.getLogger("videoclient")
 
-UPLOAD_CHUNK = 256 * 1024
+UPLOAD_CHUNK = 1024 * 1024
 DOWNLOAD_CHUNK = 256 * 1024
 MAX_REDIRECTS = 5
 _CREDENTIAL_HEADERS = ("authorization", "api-key", "openai-organization", "openai-project")

@@ -17,15 +17,20 @@ if not SPEC_PATH.exists():  # a checkout whose shared/ sits elsewhere
 
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Retries never really sleep: each requested delay is recorded instead."""
-    recorded: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        recorded.append(seconds)
+    """Retries never really sleep: each requested delay is recorded and advances a virtual clock."""
+    import time
 
     import videoclient._transport as transport
 
+    recorded: list[float] = []
+    offset = [0.0]
+
+    async def fake_sleep(seconds: float) -> None:
+        recorded.append(seconds)
+        offset[0] += seconds
+
     monkeypatch.setattr(transport, "_sleep", fake_sleep)
+    monkeypatch.setattr(transport, "_monotonic", lambda: time.monotonic() + offset[0])
     return recorded
 
 

@@ -493,3 +493,27 @@ def test_reprs_hide_the_key() -> None:
     c = AsyncVideoClient(KEY, base_url=BASE)
     assert KEY not in repr(c) and KEY not in repr(c.config) and KEY not in str(c.config.api_key)
     assert re.search(r"base_url='https://api.example.test/v1'", repr(c))
+
+
+async def test_a_429_pauses_the_whole_client(
+    mock_api: Any, client: AsyncVideoClient, sleeps: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a 429 asks for 2 s, another call of the same client waits before it goes out."""
+    mock_api.get(
+        f"{BASE}/videos/video_1",
+        status=429,
+        payload={"error": {"message": "slow"}},
+        headers={"retry-after-ms": "2000"},
+    )
+    mock_api.get(f"{BASE}/videos/video_1", payload=video_json())
+    mock_api.get(f"{BASE}/videos/video_2", payload=video_json(id="video_2"))
+    import videoclient._transport as transport
+
+    await client.videos.retrieve("video_1")
+    assert len(sleeps) == 1 and sleeps[0] >= 2.0
+    # A concurrent call arriving while the pause is still in force (rewind the virtual clock).
+    monkeypatch.setattr(
+        transport, "_monotonic", lambda: client._transport._rate_limited_until - 1.0
+    )  # type: ignore[union-attr]
+    await client.videos.retrieve("video_2")
+    assert len(sleeps) == 2 and sleeps[1] == pytest.approx(1.0)

@@ -21,6 +21,7 @@ import ipaddress
 import json
 import logging
 import platform
+import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Mapping
@@ -55,6 +56,11 @@ UPLOAD_CHUNK = 1024 * 1024
 DOWNLOAD_CHUNK = 256 * 1024
 MAX_REDIRECTS = 5
 _CREDENTIAL_HEADERS = ("authorization", "api-key", "openai-organization", "openai-project")
+
+
+def _monotonic() -> float:
+    """The clock for rate-limit pauses; tests replace it with :func:`_sleep` (a virtual clock)."""
+    return time.monotonic()
 
 
 async def _sleep(seconds: float) -> None:
@@ -120,6 +126,10 @@ class Transport:
         self._config = config
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
+        # While the server's rate limit is in force (a 429 asked us to wait until this
+        # monotonic time), no request of this client goes out: one 429 pauses the whole
+        # client instead of every concurrent call finding the limit on its own.
+        self._rate_limited_until = 0.0
         self._base = URL(config.base_url.rstrip("/") + "/")
 
     @property
@@ -289,6 +299,12 @@ class Transport:
         """
         return await self._retry_wait(req, attempt, opts, why, None)
 
+    async def _respect_rate_limit(self) -> None:
+        """Hold a request back while a 429 told this client to wait."""
+        wait = self._rate_limited_until - _monotonic()
+        if wait > 0:
+            await _sleep(wait)
+
     async def _retry_wait(
         self,
         req: Request,
@@ -296,12 +312,15 @@ class Transport:
         opts: CallOptions,
         why: str,
         headers: Mapping[str, str] | None,
+        status: int | None = None,
     ) -> bool:
         """Sleep before the next attempt if one is left; False when the budget is spent."""
         # Every body can be sent again: files are re-opened (or re-seeked) per attempt.
+        delay = _retry.retry_delay(attempt + 1, headers)
+        if status == 429:
+            self._rate_limited_until = max(self._rate_limited_until, _monotonic() + delay)
         if attempt >= opts.max_retries:
             return False
-        delay = _retry.retry_delay(attempt + 1, headers)
         log.debug(
             "retrying %s %s after %s in %.2fs (retry %d/%d)",
             req.method,
@@ -320,6 +339,7 @@ class Transport:
         attempt = 0
         while True:
             try:
+                await self._respect_rate_limit()
                 async with self._attempt(req, opts, idem, {}) as raw:
                     resp = Response(raw.status, _lower(raw.headers), await self._read(raw, req))
             except APIConnectionError as exc:
@@ -339,7 +359,9 @@ class Transport:
             if (
                 resp.status >= 400
                 and _retry.should_retry_status(resp.status, resp.headers)
-                and await self._retry_wait(req, attempt, opts, f"HTTP {resp.status}", resp.headers)
+                and await self._retry_wait(
+                    req, attempt, opts, f"HTTP {resp.status}", resp.headers, resp.status
+                )
             ):
                 attempt += 1
                 continue
@@ -398,6 +420,7 @@ class Transport:
         while True:
             opened = False
             try:
+                await self._respect_rate_limit()
                 async with self._attempt(req, opts, None, headers or {}) as raw:
                     status, resp_headers = raw.status, _lower(raw.headers)
                     if status >= 400:
@@ -407,7 +430,7 @@ class Transport:
                         if not (
                             retry
                             and await self._retry_wait(
-                                req, attempt, opts, f"HTTP {status}", resp_headers
+                                req, attempt, opts, f"HTTP {status}", resp_headers, status
                             )
                         ):
                             raise_for_status(resp, method=req.method, url=_safe(raw.url))

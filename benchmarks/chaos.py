@@ -167,6 +167,7 @@ async def _run_jobs(
                     if phase == "create" and created:
                         phase = "wait"
                     outcome.failed[f"{phase}: {type(exc).__name__}"] += 1
+                    log(f"  job {i} failed in {phase}: {type(exc).__name__}: {exc}")
                 finally:
                     done += 1
                     if done % 100 == 0:

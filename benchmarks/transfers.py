@@ -124,8 +124,9 @@ def run(settings: Settings) -> tuple[list[Section], list[str]]:
         ),
         notes=(
             server,
-            "videoclient writes to a temporary file, fsyncs it and renames it into place "
-            "(durable, atomic); curl and the other peers, but the thread-writes row, only write.",
+            "videoclient writes to a temporary file and renames it into place (atomic); "
+            "`download(..., fsync=True)` adds durability across power loss, at about the cost "
+            "the thread-writes + fsync row shows over bare aiohttp.",
         ),
     )
     upload = Section(

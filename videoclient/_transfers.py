@@ -17,6 +17,7 @@ Invariants kept here:
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import os
@@ -358,6 +359,33 @@ def _publish(tmp: Path, path: Path, *, overwrite: bool) -> None:
     os.unlink(tmp)
 
 
+class _BackgroundWriter:
+    """Writes to a file in a worker thread, keeping at most one write in flight."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._fh = fh
+        self._inflight: asyncio.Future[int] | None = None
+
+    async def write(self, data: bytes) -> None:
+        """Wait for the previous write, then start writing ``data``."""
+        await self.drain()
+        self._inflight = asyncio.get_running_loop().run_in_executor(None, self._fh.write, data)
+
+    async def drain(self, *, raise_errors: bool = True) -> None:
+        """Wait (even while being cancelled) until no write is running."""
+        import anyio
+
+        inflight, self._inflight = self._inflight, None
+        if inflight is None:
+            return
+        with anyio.CancelScope(shield=True):
+            try:
+                await inflight
+            except Exception:
+                if raise_errors:
+                    raise
+
+
 def _sync_file(fh: IO[bytes]) -> None:
     fh.flush()
     os.fsync(fh.fileno())
@@ -481,10 +509,12 @@ class TransferOperations(VideoOperations):
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
         # Opened here, not in a thread: a cancelled thread hop would leak the handle and file.
         fh = open(tmp, "xb")  # noqa: ASYNC230, SIM115 - closed in the finally below
+        # Chunks are gathered into WRITE_BATCH-sized writes made in a worker thread, one in
+        # flight while the next batch is read: one thread hop per MiB, overlapped with the
+        # network, is what keeps the write path near socket speed.
+        writer = _BackgroundWriter(fh)
         try:
             try:
-                # Chunks are gathered into WRITE_BATCH-sized writes: one thread hop per MiB,
-                # not per network read, is what keeps the write path near socket speed.
                 pending: list[bytes] = []
                 pending_size = 0
 
@@ -494,12 +524,13 @@ class TransferOperations(VideoOperations):
                         data = b"".join(pending)
                         pending.clear()
                         pending_size = 0
-                        await anyio.to_thread.run_sync(fh.write, data)
+                        await writer.write(data)
 
                 async def restart() -> None:
                     nonlocal pending_size
                     pending.clear()
                     pending_size = 0
+                    await writer.drain()
                     fh.seek(0)
                     fh.truncate()
                     await _report(on_progress, 0, reader.meta.total)
@@ -515,11 +546,14 @@ class TransferOperations(VideoOperations):
                             await flush()
                         await _report(on_progress, reader.done, reader.meta.total)
                     await flush()
+                    await writer.drain()
                 finally:
                     await reader.aclose()
                 if fsync:
                     await anyio.to_thread.run_sync(_sync_file, fh)
             finally:
+                # A write still running in its thread must end before the file is closed.
+                await writer.drain(raise_errors=False)
                 fh.close()
             _publish(tmp, path, overwrite=overwrite)
         except BaseException:

@@ -18,7 +18,6 @@ Invariants kept here:
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import os
 import re
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Union
 
 from . import _protocol as proto
+from ._callbacks import notify
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -75,13 +75,6 @@ def default_filename(video_id: str, variant: str) -> str:
 
 def _id_of(video: str | Video) -> str:
     return video.id if isinstance(video, Video) else video
-
-
-async def _report(callback: DownloadProgress | None, done: int, total: int | None) -> None:
-    if callback is not None:
-        result = callback(done, total)
-        if inspect.isawaitable(result):
-            await result
 
 
 class _BodyReader:
@@ -533,18 +526,18 @@ class TransferOperations(VideoOperations):
                     await writer.drain()
                     fh.seek(0)
                     fh.truncate()
-                    await _report(on_progress, 0, reader.meta.total)
+                    await notify(on_progress, 0, reader.meta.total)
 
                 reader = _BodyReader(self, vid, req, opts, options, on_restart=restart)
                 await reader.open()
                 try:
-                    await _report(on_progress, 0, reader.meta.total)
+                    await notify(on_progress, 0, reader.meta.total)
                     while chunk := await reader.next_chunk():
                         pending.append(chunk)
                         pending_size += len(chunk)
                         if pending_size >= WRITE_BATCH:
                             await flush()
-                        await _report(on_progress, reader.done, reader.meta.total)
+                        await notify(on_progress, reader.done, reader.meta.total)
                     await flush()
                     await writer.drain()
                 finally:

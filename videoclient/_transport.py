@@ -35,6 +35,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from . import _retry
+from ._callbacks import notify
 from ._config import ClientConfig, Timeout
 from ._errors import (
     APIConnectionError,
@@ -59,7 +60,7 @@ _CREDENTIAL_HEADERS = ("authorization", "api-key", "openai-organization", "opena
 
 
 def _monotonic() -> float:
-    """The clock for rate-limit pauses; tests replace it with :func:`_sleep` (a virtual clock)."""
+    """The clock for rate-limit pauses; tests swap it for a virtual clock (with `_sleep`)."""
     return time.monotonic()
 
 
@@ -131,6 +132,7 @@ class Transport:
         # client instead of every concurrent call finding the limit on its own.
         self._rate_limited_until = 0.0
         self._base = URL(config.base_url.rstrip("/") + "/")
+        self._user_agent = f"videoclient/{_version()} Python/{platform.python_version()}"
 
     @property
     def config(self) -> ClientConfig:
@@ -192,7 +194,7 @@ class Transport:
     async def _headers(self, req: Request, opts: CallOptions, idem: str | None) -> CIMultiDict[str]:
         cfg = self._config
         headers: CIMultiDict[str] = CIMultiDict()
-        headers["User-Agent"] = f"videoclient/{_version()} Python/{platform.python_version()}"
+        headers["User-Agent"] = self._user_agent
         headers["Accept"] = req.accept
         if req.stream:
             # Content is verified against Content-Length and resumed by byte ranges: no gzip.
@@ -496,10 +498,7 @@ async def _stream_segments(
     async def report(n: int) -> None:
         nonlocal done
         done += n
-        if progress is not None:
-            result = progress(done, total)
-            if inspect.isawaitable(result):
-                await result
+        await notify(progress, done, total)
 
     for seg in segments:
         if isinstance(seg, bytes):

@@ -15,7 +15,6 @@ Invariants kept here:
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 from collections import deque
@@ -26,6 +25,7 @@ import anyio
 import attrs
 
 from . import _pacing as pacing
+from ._callbacks import notify
 from ._errors import APIStatusError, WaitTimeoutError
 from ._files import FileInput
 from ._models import Video
@@ -108,13 +108,6 @@ def _target(video: object) -> tuple[str, Video | None]:
     raise TypeError(f"expected a video id (str) or a Video, got {type(video).__name__}")
 
 
-async def _report(callback: ProgressCallback | None, video: Video) -> None:
-    if callback is not None:
-        result = callback(video)
-        if inspect.isawaitable(result):
-            await result
-
-
 async def _retrieve(
     ops: VideoOperations, video_id: str, options: Mapping[str, Any]
 ) -> tuple[Video, float | None]:
@@ -166,7 +159,7 @@ class _OneJob:
 
     async def _seen(self, video: Video) -> None:
         if pacing.progress_changed(self.last, video):
-            await _report(self.on_progress, video)
+            await notify(self.on_progress, video)
         self.last = video
 
     async def run(self, video_id: str, start: Video | None, hint: float | None) -> Video:
@@ -304,7 +297,7 @@ class _AsCompleted:
             else:
                 continue
             if pacing.progress_changed(job.last, video):
-                await _report(self._on_progress, video)
+                await notify(self._on_progress, video)
             job.last = video
             if video.status not in self._statuses:
                 del self._pending[job.id]
@@ -407,14 +400,7 @@ class WaitingOperations(VideoOperations):
         .. versionadded:: 0.1.0
         """
         video_id, known = _target(video)
-        waiter = _OneJob(
-            self,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            on_progress=on_progress,
-            pending_statuses=pending_statuses,
-            options=options,
-        )
+        waiter = self._waiter(poll_interval, timeout, on_progress, pending_statuses, options)
         waiter.last = known
         return await waiter.run(video_id, known, None)
 

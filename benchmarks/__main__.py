@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from . import lifecycle, overhead, scale, transfers, waiting
 from ._procs import DriverError, log
@@ -52,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of the tables")
     p.add_argument("--runs", type=int, default=None, help="runs per figure (default 5; quick 1)")
     p.add_argument(
+        "--transfer-dir",
+        default=None,
+        metavar="DIR",
+        help="where transfer files are written (default: /dev/shm when it has room, so the "
+        "figures compare the clients, not the disk; pass a disk directory to include it)",
+    )
+    p.add_argument(
         "--only",
         default=None,
         metavar="A,B",
@@ -70,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.runs is not None and args.runs < 1:
         _parser().error("--runs must be at least 1")
     settings = Settings.for_mode(quick=args.quick, runs=args.runs)
+    if args.transfer_dir is not None:
+        settings = replace(settings, transfer_dir=args.transfer_dir)
     sections: list[Section] = []
     errors: list[str] = []
     started = time.perf_counter()
@@ -89,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = "python -m benchmarks" + (" --quick" if args.quick else "")
     if args.runs is not None:
         command += f" --runs {args.runs}"
+    if args.transfer_dir is not None:
+        command += f" --transfer-dir {args.transfer_dir}"
     report = Report(
         command=command,
         machine=describe(),

@@ -27,6 +27,8 @@ class Settings:
         waiting_hint_ms: The fixed ``openai-poll-after-ms`` there.
         calls: Timed retrieves per per-call driver.
         import_runs: Interpreter starts per import-time figure.
+        transfer_dir: Where the transfer files are written; None chooses a RAM-backed
+            directory (``/dev/shm``) when there is one with room, else the temp dir.
     """
 
     quick: bool
@@ -42,6 +44,7 @@ class Settings:
     waiting_hint_ms: int
     calls: int
     import_runs: int
+    transfer_dir: str | None = None
 
     @classmethod
     def for_mode(cls, *, quick: bool, runs: int | None = None) -> Settings:

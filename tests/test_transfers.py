@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -123,28 +124,53 @@ async def _start(srv: AssetServer) -> TestServer:
     return server
 
 
-@pytest.fixture
-async def assets(sleeps: list[float]) -> AsyncIterator[AssetServer]:
-    """An AssetServer on an ephemeral loopback port."""
-    srv = AssetServer()
+@pytest.fixture(autouse=True, params=["aiohttp-reads", "raw-reads"])
+def read_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every test runs twice: bodies read through aiohttp, and large-body raw reads.
+
+    For raw reads every body counts as large and buffers are 64 KiB, so the asset spans
+    many buffers (and reading pauses while they wait). Yields the sizes of the bodies
+    handed over to a raw reader.
+    """
+    handed: list[int] = []
+    if request.param == "raw-reads":
+        from videoclient import _receiver, _transfers
+
+        monkeypatch.setattr(_transfers, "RAW_MIN", 1)
+        monkeypatch.setattr(_receiver, "BUFFER_SIZE", 64 * 1024)
+        start = _receiver.BodyReceiver.start
+
+        def counting_start(self: Any, transport: Any, head: bytes) -> None:
+            handed.append(self._left)
+            start(self, transport, head)
+
+        monkeypatch.setattr(_receiver.BodyReceiver, "start", counting_start)
+    return handed
+
+
+@asynccontextmanager
+async def serving(srv: AssetServer) -> AsyncIterator[AssetServer]:
+    """``srv`` listening on an ephemeral loopback port until the block ends."""
     server = await _start(srv)
     try:
         yield srv
     finally:
         srv.release.set()
         await server.close()
+
+
+@pytest.fixture
+async def assets(sleeps: list[float]) -> AsyncIterator[AssetServer]:
+    """An AssetServer on an ephemeral loopback port."""
+    async with serving(AssetServer()) as srv:
+        yield srv
 
 
 @pytest.fixture
 async def storage(sleeps: list[float]) -> AsyncIterator[AssetServer]:
     """A second AssetServer: another port, so another origin (a signed-URL store)."""
-    srv = AssetServer()
-    server = await _start(srv)
-    try:
+    async with serving(AssetServer()) as srv:
         yield srv
-    finally:
-        srv.release.set()
-        await server.close()
 
 
 @pytest.fixture

@@ -45,16 +45,19 @@ from ._videos import VideoOperations
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from ._receiver import BodyReceiver
     from ._transport import StreamResponse, Transport
 
 __all__ = ["ContentStream", "DownloadProgress", "TransferOperations", "default_filename"]
 
 log = logging.getLogger("videoclient")
 
-#: Called as ``(bytes_done, total_bytes_or_None)`` while a download runs; sync or async.
 #: Bytes gathered before each file write of a download.
 WRITE_BATCH = 1024 * 1024
+#: Bodies at least this large are read straight off the socket (:mod:`._receiver`).
+RAW_MIN = 4 * 1024 * 1024
 
+#: Called as ``(bytes_done, total_bytes_or_None)`` while a download runs; sync or async.
 DownloadProgress = Callable[[int, Union[int, None]], Union[Awaitable[None], None]]
 
 #: The file extension of each content variant.
@@ -89,6 +92,9 @@ class _BodyReader:
         on_restart: Called when the content starts over at byte 0 (a 200 answer to a
             resume). None means the bytes already handed out cannot be taken back: the
             new body is read past them, if its ETag shows it is the same asset.
+        raw: Read large bodies straight off the socket into reused buffers
+            (:mod:`videoclient._receiver`): :meth:`next_chunk` then also hands out
+            memoryviews, which the caller gives back with :meth:`recycle`.
     """
 
     def __init__(
@@ -99,6 +105,8 @@ class _BodyReader:
         opts: CallOptions,
         options: Mapping[str, Any],
         on_restart: Callable[[], Awaitable[None]] | None,
+        *,
+        raw: bool = False,
     ) -> None:
         self._videos = videos
         self._transport: Transport = videos._client._get_transport()
@@ -109,6 +117,8 @@ class _BodyReader:
         self._on_restart = on_restart
         self._stack: AsyncExitStack | None = None
         self._resp: StreamResponse | None = None
+        self._raw = raw
+        self._receiver: BodyReceiver | None = None
         self._attempt = 0
         self._skip = 0
         self._use_ranges = True
@@ -155,6 +165,8 @@ class _BodyReader:
         self._attempt = resp.attempt
         self._stack, self._resp = stack, resp
         self._skip = 0
+        if self._raw and (resp.content_length or 0) >= RAW_MIN:
+            self._receiver = resp.hand_over(self._opts.timeout.read)
         self.meta = plan.meta
         if plan.restart:
             if self._on_restart is not None:
@@ -203,8 +215,11 @@ class _BodyReader:
             url=exc.url,
         )
 
-    async def next_chunk(self) -> bytes:
+    async def next_chunk(self) -> bytes | memoryview:
         """The next piece of the asset, ``b""`` once every byte has arrived.
+
+        In ``raw`` mode a piece may be a memoryview of a reused buffer: give it back
+        with :meth:`recycle` once it is written.
 
         Raises:
             APIConnectionError: The connection broke and the retry budget is spent.
@@ -213,12 +228,17 @@ class _BodyReader:
         while not self._finished:
             if self._resp is None:
                 raise APIConnectionError(f"the content stream of {self._video_id} is closed")
+            chunk: bytes | memoryview | None
             try:
-                chunk = await self._resp.read_chunk()
+                if self._receiver is not None:
+                    chunk = await self._receiver.next()
+                else:
+                    chunk = await self._resp.read_chunk()
             except APIConnectionError as exc:
                 await self._resume(exc)
                 continue
             if not chunk:
+                chunk = b""
                 remaining = expected_remaining(self.meta, self.done)
                 if remaining:
                     short = ContentIntegrityError(
@@ -242,6 +262,11 @@ class _BodyReader:
             return chunk
         return b""
 
+    def recycle(self, chunk: bytes | memoryview) -> None:
+        """Give back a piece :meth:`next_chunk` handed out (reuses raw buffers)."""
+        if isinstance(chunk, memoryview) and self._receiver is not None:
+            self._receiver.recycle(chunk)
+
     async def _resume(self, exc: Exception) -> None:
         """Continue after a break: wait, then ask for the rest; re-raise if no retry is left."""
         await self.aclose()
@@ -262,6 +287,9 @@ class _BodyReader:
     async def aclose(self) -> None:
         """Release the current response (idempotent)."""
         stack, self._stack, self._resp = self._stack, None, None
+        receiver, self._receiver = self._receiver, None
+        if receiver is not None:
+            receiver.close()
         if stack is not None:
             await stack.aclose()
 
@@ -307,7 +335,7 @@ class ContentStream:
         chunk = await self._reader.next_chunk()
         if not chunk:
             raise StopAsyncIteration
-        return chunk
+        return bytes(chunk)  # already bytes: a stream never reads raw
 
     def __repr__(self) -> str:
         return (
@@ -353,30 +381,47 @@ def _publish(tmp: Path, path: Path, *, overwrite: bool) -> None:
 
 
 class _BackgroundWriter:
-    """Writes to a file in a worker thread, keeping at most one write in flight."""
+    """Writes to a file in a worker thread, keeping at most one write in flight.
 
-    def __init__(self, fh: IO[bytes]) -> None:
+    Args:
+        fh: The file.
+        release: Called with each piece once its write has ended (to reuse its buffer).
+    """
+
+    def __init__(self, fh: IO[bytes], release: Callable[[bytes | memoryview], None]) -> None:
         self._fh = fh
+        self._release = release
         self._inflight: asyncio.Future[int] | None = None
+        self._data: bytes | memoryview = b""
 
-    async def write(self, data: bytes) -> None:
+    async def write(self, data: bytes | memoryview) -> None:
         """Wait for the previous write, then start writing ``data``."""
         await self.drain()
+        self._data = data
         self._inflight = asyncio.get_running_loop().run_in_executor(None, self._fh.write, data)
 
     async def drain(self, *, raise_errors: bool = True) -> None:
-        """Wait (even while being cancelled) until no write is running."""
-        import anyio
+        """Wait until no write is running, even while being cancelled.
 
+        The thread cannot be stopped, and the file must not be closed (nor its buffer
+        reused) under it: a cancellation that arrives meanwhile is raised after the
+        write has ended.
+        """
         inflight, self._inflight = self._inflight, None
         if inflight is None:
             return
-        with anyio.CancelScope(shield=True):
+        cancelled: BaseException | None = None
+        while not inflight.done():
             try:
-                await inflight
-            except Exception:
-                if raise_errors:
-                    raise
+                await asyncio.wait((inflight,))  # waiting is cancelled, never the write
+            except asyncio.CancelledError as exc:
+                cancelled = exc
+        data, self._data = self._data, b""
+        self._release(data)
+        if cancelled is not None:
+            raise cancelled
+        if raise_errors and (error := inflight.exception()) is not None:
+            raise error
 
 
 def _sync_file(fh: IO[bytes]) -> None:
@@ -504,8 +549,15 @@ class TransferOperations(VideoOperations):
         fh = open(tmp, "xb")  # noqa: ASYNC230, SIM115 - closed in the finally below
         # Chunks are gathered into WRITE_BATCH-sized writes made in a worker thread, one in
         # flight while the next batch is read: one thread hop per MiB, overlapped with the
-        # network, is what keeps the write path near socket speed.
-        writer = _BackgroundWriter(fh)
+        # network, is what keeps the write path near socket speed. Large bodies arrive
+        # as whole buffers already (raw reads), written as they are and then reused.
+        reader: _BodyReader | None = None
+
+        def release(data: bytes | memoryview) -> None:
+            if reader is not None:
+                reader.recycle(data)
+
+        writer = _BackgroundWriter(fh, release)
         try:
             try:
                 pending: list[bytes] = []
@@ -526,17 +578,22 @@ class TransferOperations(VideoOperations):
                     await writer.drain()
                     fh.seek(0)
                     fh.truncate()
+                    assert reader is not None
                     await notify(on_progress, 0, reader.meta.total)
 
-                reader = _BodyReader(self, vid, req, opts, options, on_restart=restart)
+                reader = _BodyReader(self, vid, req, opts, options, on_restart=restart, raw=True)
                 await reader.open()
                 try:
                     await notify(on_progress, 0, reader.meta.total)
                     while chunk := await reader.next_chunk():
-                        pending.append(chunk)
-                        pending_size += len(chunk)
-                        if pending_size >= WRITE_BATCH:
+                        if isinstance(chunk, memoryview):
                             await flush()
+                            await writer.write(chunk)
+                        else:
+                            pending.append(chunk)
+                            pending_size += len(chunk)
+                            if pending_size >= WRITE_BATCH:
+                                await flush()
                         await notify(on_progress, reader.done, reader.meta.total)
                     await flush()
                     await writer.drain()

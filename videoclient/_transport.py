@@ -48,6 +48,7 @@ from ._files import FileSource
 from ._multipart import encode
 from ._options import CallOptions, UploadProgress
 from ._protocol import Request, Response, raise_for_status
+from ._receiver import BodyReceiver
 
 __all__ = ["StreamResponse", "Transport"]
 
@@ -85,6 +86,7 @@ class StreamResponse:
     _raw: aiohttp.ClientResponse
     #: Which attempt of the call this response answered (0 for the first).
     attempt: int = 0
+    _reading: bool = attrs.field(default=False, init=False)
 
     async def read_chunk(self, size: int = DOWNLOAD_CHUNK) -> bytes:
         """Up to ``size`` bytes of the body, ``b""`` at its end.
@@ -93,6 +95,7 @@ class StreamResponse:
             APITimeoutError: Nothing arrived for the read (idle) timeout.
             APIConnectionError: The connection broke mid-body.
         """
+        self._reading = True
         try:
             return await self._raw.content.read(size)
         except asyncio.TimeoutError as exc:
@@ -105,10 +108,59 @@ class StreamResponse:
                 f"the connection broke mid-body: {_describe(exc)}", url=self.url
             ) from exc
 
+    @property
+    def content_length(self) -> int | None:
+        """This response's Content-Length, when declared."""
+        return self._raw.content_length
+
     async def iter_chunks(self, size: int = DOWNLOAD_CHUNK) -> AsyncIterator[bytes]:
         """The body in chunks of at most ``size`` bytes; a broken link is APIConnectionError."""
         while chunk := await self.read_chunk(size):
             yield chunk
+
+    def hand_over(self, idle_timeout: float | None) -> BodyReceiver | None:
+        """Take the connection from aiohttp and read the rest of the body raw.
+
+        Only for a plain body of known length that nothing was read from yet: no
+        ``Content-Encoding``, not chunked. The connection is closed when the response is
+        released, never pooled again. Returns None (nothing changed: read with
+        :meth:`read_chunk`) when the body does not qualify or the connection cannot
+        be taken.
+        """
+        raw = self._raw
+        length = raw.content_length
+        encoding = raw.headers.get("Content-Encoding", "identity").strip().lower()
+        conn = raw.connection
+        content = raw.content
+        if (
+            length is None
+            or encoding != "identity"
+            or "chunked" in raw.headers.get("Transfer-Encoding", "").lower()
+            or conn is None
+            or content.exception() is not None
+            or content.is_eof()
+            or self._reading
+        ):
+            return None
+        transport, protocol = conn.transport, conn.protocol
+        if transport is None or protocol is None or transport.is_closing():
+            return None
+        receiver = BodyReceiver(length, url=self.url, idle_timeout=idle_timeout)
+        # aiohttp's stream holds the body's first bytes; the rest is still in the socket.
+        # Nothing else runs between taking those and swapping the protocol, so no byte
+        # can go to the old one.
+        head = content.read_nowait()
+        try:
+            protocol.pause_reading()  # stops aiohttp's own reading and its read timer
+            transport.set_protocol(receiver)
+        except Exception as exc:  # an aiohttp that cannot be taken over: resume instead
+            receiver.fail(
+                APIConnectionError(f"could not take over the connection: {_describe(exc)}")
+            )
+            receiver.start(None, head)
+            return receiver
+        receiver.start(transport, head)
+        return receiver
 
 
 def _describe(exc: BaseException) -> str:

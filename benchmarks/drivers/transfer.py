@@ -9,8 +9,8 @@ figures are the curl child's own (``os.wait4``), and seconds are curl's ``time_t
 - ``openai-stream``: ``with_streaming_response.videos.download_content(id)`` then
   ``stream_to_file``; ``openai`` uploads with ``videos.edit(video=(name, open file, type))``;
 - ``aiohttp``: ``resp.content.iter_chunked(256 KiB)`` to a file / ``FormData`` with an open file;
-- ``aiohttp-durable``: the same download with videoclient's write path (each 256 KiB chunk
-  written in a worker thread, then fsync and rename), without its checks;
+- ``aiohttp-durable``: the same download with durable writes (each 256 KiB chunk
+  written in a worker thread, then fsync and rename);
 - ``curl``: ``curl -s -o FILE`` / ``curl -F video=@FILE``.
 """
 

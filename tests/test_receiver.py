@@ -122,6 +122,32 @@ async def test_recycled_buffers_are_filled_again() -> None:
     assert second is not None and second.obj is owner and bytes(second) == DATA[4096:8192]
 
 
+async def test_buffers_double_while_they_fill_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each buffer filled faster than GROW_RATE makes the next twice as large, up to the max."""
+    monkeypatch.setattr(_receiver, "MIN_BUFFER_SIZE", 1024)
+    monkeypatch.setattr(_receiver, "GROW_RATE", 1)  # any fill is fast
+    receiver = BodyReceiver(len(DATA), url="u", idle_timeout=None, buffer_size=4096, max_ready=9)
+    receiver.start(FakeTransport(), b"")  # type: ignore[arg-type]
+    feed(receiver, DATA, step=512)
+    sizes = []
+    while (view := await receiver.next()) is not None:
+        sizes.append(len(view))
+    assert sizes == [1024, 2048, 4096, 4096, 4096, 1024]  # the last is the body's rest
+
+
+async def test_buffers_stay_small_while_they_fill_slowly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Buffers that fill slower than GROW_RATE keep their size (concurrent slow downloads)."""
+    monkeypatch.setattr(_receiver, "MIN_BUFFER_SIZE", 1024)
+    monkeypatch.setattr(_receiver, "GROW_RATE", 1e30)
+    receiver = BodyReceiver(8192, url="u", idle_timeout=None, buffer_size=4096, max_ready=9)
+    receiver.start(FakeTransport(), b"")  # type: ignore[arg-type]
+    feed(receiver, DATA[:8192], step=512)
+    sizes = []
+    while (view := await receiver.next()) is not None:
+        sizes.append(len(view))
+    assert sizes == [1024] * 8
+
+
 async def test_no_byte_past_the_declared_length_is_taken() -> None:
     """Buffers offered never reach past the body; extra bytes are dropped."""
     receiver = BodyReceiver(5000, url="u", idle_timeout=None, buffer_size=4096, max_ready=8)

@@ -128,8 +128,8 @@ async def _start(srv: AssetServer) -> TestServer:
 def read_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Every test runs twice: bodies read through aiohttp, and large-body raw reads.
 
-    For raw reads every body counts as large and buffers are 64 KiB, so the asset spans
-    many buffers (and reading pauses while they wait). Yields the sizes of the bodies
+    For raw reads every body counts as large and buffers grow from 16 to 64 KiB, so the
+    asset spans many buffers (and reading pauses while they wait). Yields the sizes of the bodies
     handed over to a raw reader.
     """
     handed: list[int] = []
@@ -138,6 +138,7 @@ def read_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
 
         monkeypatch.setattr(_transfers, "RAW_MIN", 1)
         monkeypatch.setattr(_receiver, "BUFFER_SIZE", 64 * 1024)
+        monkeypatch.setattr(_receiver, "MIN_BUFFER_SIZE", 16 * 1024)
         start = _receiver.BodyReceiver.start
 
         def counting_start(self: Any, transport: Any, head: bytes) -> None:

@@ -6,8 +6,13 @@ download at about half of what ``curl`` does. For a large asset the transport ta
 the connection over from aiohttp once the status line and headers are in
 (:meth:`~videoclient._transport.StreamResponse.hand_over`) and gives it to a
 :class:`BodyReceiver`: an :class:`asyncio.BufferedProtocol` that lets the event loop
-``recv_into`` a few preallocated buffers. Each full buffer is handed to the consumer
+``recv_into`` a few reused buffers. Each full buffer is handed to the consumer
 (which writes it to a file in a worker thread) and comes back with :meth:`recycle`.
+
+Buffers start small (:data:`MIN_BUFFER_SIZE`) and double, up to :data:`BUFFER_SIZE`,
+each time one fills faster than :data:`GROW_RATE`: a fast link gets large reads and few
+thread hand-overs (per byte, that is most of the client's CPU), while many concurrent
+downloads over slower links keep small buffers.
 
 Invariants kept here:
 - at most ``max_ready`` full buffers wait for the consumer, plus the one being
@@ -28,10 +33,14 @@ from collections import deque
 
 from ._errors import APIConnectionError, APITimeoutError
 
-__all__ = ["BUFFER_SIZE", "BodyReceiver"]
+__all__ = ["BUFFER_SIZE", "GROW_RATE", "MIN_BUFFER_SIZE", "BodyReceiver"]
 
-#: Size of each receive buffer (one file write each).
-BUFFER_SIZE = 1024 * 1024
+#: Largest receive buffer (one file write each).
+BUFFER_SIZE = 4 * 1024 * 1024
+#: First receive buffer.
+MIN_BUFFER_SIZE = 256 * 1024
+#: A buffer filled faster than this (bytes per second) makes the next one twice as large.
+GROW_RATE = 256 * 1024 * 1024
 _SCRAPS = 64 * 1024
 
 
@@ -42,7 +51,7 @@ class BodyReceiver(asyncio.BufferedProtocol):
         expected: Bytes of the body still to come (after what aiohttp already read).
         url: The response's URL without secrets, for error messages.
         idle_timeout: Longest silence of the server while reading, None for no limit.
-        buffer_size: Size of each buffer (default :data:`BUFFER_SIZE`).
+        buffer_size: Largest buffer (default :data:`BUFFER_SIZE`).
         max_ready: Full buffers allowed to wait for the consumer before reading pauses.
     """
 
@@ -53,13 +62,15 @@ class BodyReceiver(asyncio.BufferedProtocol):
         url: str,
         idle_timeout: float | None,
         buffer_size: int | None = None,
-        max_ready: int = 2,
+        max_ready: int = 1,
     ) -> None:
         self._loop = asyncio.get_running_loop()
         self._left = expected
         self._url = url
         self._idle = idle_timeout
-        self._size = buffer_size or BUFFER_SIZE
+        self._max_size = buffer_size or BUFFER_SIZE
+        self._size = min(MIN_BUFFER_SIZE, self._max_size)
+        self._fill_started = 0.0
         self._max_ready = max_ready
         self._free: list[bytearray] = []
         self._ready: deque[memoryview] = deque()
@@ -141,7 +152,7 @@ class BodyReceiver(asyncio.BufferedProtocol):
         """Take back a buffer :meth:`next` handed out, to fill it again."""
         buf = view.obj
         view.release()
-        if isinstance(buf, bytearray) and len(buf) == self._size and len(self._free) < 2:
+        if isinstance(buf, bytearray) and len(buf) == self._size and len(self._free) < 1:
             self._free.append(buf)
 
     # -- asyncio.BufferedProtocol ---------------------------------------------------------
@@ -155,6 +166,7 @@ class BodyReceiver(asyncio.BufferedProtocol):
         if self._buf is None:
             self._buf = self._free.pop() if self._free else bytearray(self._size)
             self._pos = 0
+            self._fill_started = self._loop.time()
         end = min(len(self._buf), self._pos + self._left)
         return memoryview(self._buf)[self._pos : end]
 
@@ -204,6 +216,10 @@ class BodyReceiver(asyncio.BufferedProtocol):
         """Hand the buffer being filled to the consumer, if it holds anything."""
         buf, pos = self._buf, self._pos
         self._buf, self._pos = None, 0
+        if buf is not None and pos == len(buf) and self._size < self._max_size:
+            elapsed = self._loop.time() - self._fill_started
+            if pos > GROW_RATE * elapsed:
+                self._size = min(2 * self._size, self._max_size)
         if buf is not None and pos:
             self._ready.append(memoryview(buf)[:pos])
             if len(self._ready) >= self._max_ready:

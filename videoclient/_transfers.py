@@ -8,7 +8,8 @@ asset changed) as the whole content again. The decisions are the pure
 :mod:`videoclient._ranges`; this module only drives them.
 
 Invariants kept here:
-- at most one chunk (256 KiB) of an asset is in memory at a time;
+- memory stays constant: ``stream_content`` holds one chunk (256 KiB) at a time and
+  ``download`` a 1 MiB batch, or for large bodies at most three receive buffers (12 MiB);
 - ``download`` writes to a temporary file beside the target and renames it only
   when every declared byte arrived; on any failure or cancellation the temporary
   file is removed and the target is left as it was;

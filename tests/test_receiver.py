@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -283,6 +284,23 @@ async def test_a_cut_raw_download_resumes_with_range(
     offset = int(second["headers"]["Range"].removeprefix("bytes=").rstrip("-"))
     assert handed == [len(data), len(data) - offset]
     assert offset >= len(data) // 2 - _receiver.BUFFER_SIZE
+
+
+async def test_a_large_download_over_tls_is_read_raw_and_exact(
+    self_signed: tuple[Path, Path], handed: list[int], tmp_path: Path, sleeps: list[float]
+) -> None:
+    """The hand-over works on a TLS connection too (asyncio's SSL transport)."""
+    from tests.test_transfers import AssetServer, serving
+
+    cert, key = self_signed
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    async with serving(AssetServer(data=_big()), tls) as srv:
+        assert srv.base_url.startswith("https://")
+        async with AsyncVideoClient(KEY, base_url=srv.base_url, ssl=str(cert)) as client:
+            path = await client.videos.download("video_1", tmp_path / "v.mp4")
+            assert (await client.videos.download_content("video_1")) == srv.data
+    assert path.read_bytes() == srv.data and handed == [len(srv.data)]
 
 
 async def test_small_bodies_stay_on_the_pooled_connection(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-import subprocess
 import traceback
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -187,36 +186,6 @@ def test_plain_http_to_a_remote_host_warns(mock_api: Any) -> None:
         asyncio.run(go())
     assert len([w for w in record if w.category is videoclient.InsecureTransportWarning]) == 1
     assert all(KEY not in str(w.message) for w in record)
-
-
-@pytest.fixture(scope="module")
-def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A throwaway self-signed certificate for 127.0.0.1."""
-    d = tmp_path_factory.mktemp("tls")
-    cert, key = d / "cert.pem", d / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
 
 
 async def test_tls_is_verified_by_default_and_a_ca_bundle_can_be_given(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -115,11 +116,11 @@ class AssetServer:
         return resp
 
 
-async def _start(srv: AssetServer) -> TestServer:
+async def _start(srv: AssetServer, tls: ssl.SSLContext | None = None) -> TestServer:
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", srv.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
+    server = TestServer(app, host="127.0.0.1", scheme="https" if tls else "http")
+    await server.start_server(ssl=tls)
     srv.server = server
     return server
 
@@ -129,8 +130,8 @@ def read_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     """Every test runs twice: bodies read through aiohttp, and large-body raw reads.
 
     For raw reads every body counts as large and buffers grow from 16 to 64 KiB, so the
-    asset spans many buffers (and reading pauses while they wait). Yields the sizes of the bodies
-    handed over to a raw reader.
+    asset spans many buffers (and reading pauses while they wait). Returns the sizes of the
+    bodies handed over to a raw reader.
     """
     handed: list[int] = []
     if request.param == "raw-reads":
@@ -150,9 +151,11 @@ def read_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
 
 
 @asynccontextmanager
-async def serving(srv: AssetServer) -> AsyncIterator[AssetServer]:
-    """``srv`` listening on an ephemeral loopback port until the block ends."""
-    server = await _start(srv)
+async def serving(
+    srv: AssetServer, tls: ssl.SSLContext | None = None
+) -> AsyncIterator[AssetServer]:
+    """``srv`` listening on an ephemeral loopback port (over TLS with ``tls``) until the end."""
+    server = await _start(srv, tls)
     try:
         yield srv
     finally:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import math
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -301,3 +303,54 @@ async def test_as_completed_yields_each_job_once(
     assert order[0] == first.id
     assert sorted(order) == sorted([first.id, *(v.id for v in pending)])
     assert all(r.video_id != first.id for r in emu.request_log.snapshot()[mark:])
+
+
+# -- predicted ends --------------------------------------------------------------------------
+
+
+@pytest.mark.videoclient_emulator(render_seconds=2.0, poll_after_min_ms=100, poll_after_max_ms=5000)
+async def test_create_and_poll_skips_polls_progress_shows_too_early(
+    emu: EmulatorThread, client: AsyncVideoClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hints of a quarter of the work left: once progress predicts the end, the next poll is then.
+
+    Following each hint down to 100 ms takes ~11 requests for a 2 s render; the prediction
+    leaves the create and 3-4 polls. Every gap is still >= the hint the earlier answer asked.
+    """
+    hints: list[float | None] = []
+    real = pacing.poll_after
+
+    def spy(headers: Any) -> float | None:
+        hint = real(headers)
+        hints.append(hint)
+        return hint
+
+    monkeypatch.setattr(pacing, "poll_after", spy)
+    done = await client.videos.create_and_poll(prompt="a comet", size="64x64")
+    assert done.status == "completed"
+    reqs = requests_for(emu, done.id)
+    assert len(reqs) <= 6, [r.time - reqs[0].time for r in reqs]
+    for earlier, later, hint in zip(reqs, reqs[1:], hints, strict=False):
+        assert hint is not None
+        assert later.time - earlier.time >= hint - EPS
+
+
+@pytest.mark.videoclient_emulator(render_seconds=3.0)
+async def test_as_completed_cuts_backoff_at_predicted_end(
+    emu: EmulatorThread, client: AsyncVideoClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Listings carry no hint: a round comes when progress predicts a job ends, not at 1-1.5-2.25 s."""
+    created = [await client.videos.create(prompt=f"a gull {i}", size="64x64") for i in range(5)]
+    mark = len(emu.request_log)
+    with caplog.at_level(logging.DEBUG, logger="videoclient"):
+        done = await client.videos.wait_all(created)
+    assert {v.status for v in done} == {"completed"}
+    waits = [
+        float(w) for w in re.findall(r"waiting ([0-9.]+)s before polling 5 videos", caplog.text)
+    ]
+    backoff = [pacing.DEFAULT_INTERVAL * pacing.BACKOFF_FACTOR**i for i in range(len(waits))]
+    assert any(w < b - 0.01 for w, b in zip(waits, backoff, strict=True)), waits
+    rounds = polls(emu, mark)
+    assert len(rounds) <= 8
+    gaps = [b.time - a.time for a, b in itertools.pairwise(rounds)]
+    assert all(g >= pacing.MIN_ROUND - EPS for g in gaps)

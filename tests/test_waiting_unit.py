@@ -723,3 +723,132 @@ async def test_as_completed_checks_arguments_at_once(
     with pytest.raises(error):
         await client.videos.wait_all(videos, **extra)
     assert canned.requests == []
+
+
+# -- predicted ends ------------------------------------------------------------------------------
+
+
+def linear(
+    start: float, end: float, first: int = 0, step: float = 0.25
+) -> list[tuple[float, str, int | None]]:
+    """A job in progress from ``start``, progress rising linearly from ``first``, done at ``end``."""
+    steps: list[tuple[float, str, int | None]] = [(0, "queued", 0)] if start > 0 else []
+    t = start
+    while t < end - 1e-9:
+        steps.append((t, "in_progress", int(first + (100 - first) * (t - start) / (end - start))))
+        t += step
+    steps.append((end, "completed", 100))
+    return steps
+
+
+async def test_poll_skips_hints_the_progress_shows_are_too_early(
+    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+) -> None:
+    """A 500 ms hint on a job 10 %/s along: after two sightings the poll waits for its predicted end."""
+    jobs.add("video_1", linear(0, 9, first=10, step=0.5), hint_ms=500)
+    done = await client.videos.poll("video_1")
+    assert done.status == "completed"
+    # 10 % at t=0, 15 % at 0.5, 20 % at 1: done at 9.0 (aimed at 9.1), but each wait reaches
+    # no further than the span the rate was measured over: 0.5, 1, 2, 4 s, then the end
+    assert clock.sleeps == pytest.approx([0.5, 0.5, 1.0, 2.0, 4.0, 1.1])
+    assert len(jobs.gets()) == 7  # instead of 19 following the hint
+
+
+async def test_poll_keeps_the_hint_when_a_stretch_would_reach_the_deadline(
+    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+) -> None:
+    """With a deadline before the predicted end, each wait is the hint: polls go on until it."""
+    jobs.add("video_1", linear(0, 9, first=10, step=0.5), hint_ms=500)
+    with pytest.raises(WaitTimeoutError):
+        await client.videos.poll("video_1", timeout=3.2)
+    # at t=2 the prediction would wait 2 s, past the deadline: the 0.5 s hints are kept
+    assert clock.sleeps == pytest.approx([0.5, 0.5, 1.0, 0.5, 0.5, 0.2])
+
+
+async def test_poll_interval_turns_predictions_off(
+    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+) -> None:
+    """With poll_interval given, a hint is waited exactly, whatever the progress predicts."""
+    jobs.add("video_1", linear(0, 2, first=10, step=0.5), hint_ms=500)
+    await client.videos.poll("video_1", poll_interval=3)
+    assert clock.sleeps == [0.5, 0.5, 0.5, 0.5]
+
+
+async def test_poll_backoff_cut_short_by_predicted_end(
+    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+) -> None:
+    """Without hints, the back-off step that would overshoot the predicted end is cut to it."""
+    jobs.add("video_1", linear(1, 5))
+    done = await client.videos.poll("video_1")
+    assert done.status == "completed"
+    # t=0 queued; t=1 0 %; t=2.5 37 %; t=4.75 93 %: done at ~5.07, not at the next step (8.1)
+    assert clock.sleeps[:3] == [1.0, 1.5, 2.25]
+    assert clock.sleeps[3] < 3.375
+    assert len(jobs.gets()) == 5
+
+
+async def test_as_completed_round_comes_at_the_predicted_end(
+    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+) -> None:
+    """Listed jobs without hints: rounds come at the predicted end instead of the back-off steps."""
+    jobs.add("video_a", linear(0, 10))
+    jobs.add("video_b", linear(0, 10))
+    done = await client.videos.wait_all(["video_a", "video_b"])
+    assert {v.status for v in done} == {"completed"}
+    # 10 % seen at t=1, 25 % at 2.5: the predicted end (10.1) is beyond the span measured,
+    # so the next look is at 4 (not 4.75), then 7 (not 8.125), then the end (not 13.2)
+    assert clock.sleeps == pytest.approx([1.0, 1.5, 1.5, 3.0, 3.1])
+    assert len(jobs.gets("/v1/videos")) == 6 and len(jobs.gets()) == 6
+
+
+async def test_as_completed_stalled_job_is_polled_less_and_less(
+    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+) -> None:
+    """A job stuck at 99 % past its predicted end is not polled at the floor: waits grow again."""
+    stuck = [*linear(0, 10)[:-1], (10, "in_progress", 99), (40, "completed", 100)]
+    jobs.add("video_a", stuck)
+    jobs.add("video_b", stuck)
+    await client.videos.wait_all(["video_a", "video_b"])
+    # predicted end ~10.5; then a few waits at the floor (~0.21 s), growing 1.5x up to 10 s
+    late = clock.sleeps[5:]
+    assert late == sorted(late) and late[-1] == 10.0
+    assert len(jobs.gets()) <= 20  # over 40 s; the 1 s -> 10 s back-off alone: 10
+
+
+async def test_group_hint_is_stretched_only_when_every_job_has_a_prediction(
+    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+) -> None:
+    """A queued job (no prediction) could be done by the hint's time: the hint is kept until it ends."""
+    jobs.add("video_a", linear(0, 9, first=10, step=0.5), hint_ms=500, listed=False)
+    jobs.add("video_b", [(0, "queued", 0), (3, "completed", 100)])
+    jobs.add("video_c", [(0, "queued", 0), (3, "completed", 100)])
+    done = await client.videos.wait_all(["video_a", "video_b", "video_c"])
+    assert {v.status for v in done} == {"completed"}
+    assert clock.sleeps[:6] == [0.5] * 6  # until b and c are done at t=3
+    assert max(clock.sleeps[6:]) > 0.5  # then video_a alone: stretched to its predicted end
+    assert len(jobs.gets("/v1/videos")) == 7
+
+
+async def test_poll_with_on_progress_follows_each_hint(
+    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+) -> None:
+    """Someone watching progress gets every poll the server allows: hints are not stretched."""
+    jobs.add("video_1", linear(0, 2, first=10, step=0.5), hint_ms=500)
+    seen: list[int | None] = []
+    await client.videos.poll("video_1", on_progress=lambda v: seen.append(v.progress))
+    assert clock.sleeps == [0.5, 0.5, 0.5, 0.5]
+    assert seen == [10, 32, 55, 77, 100]
+
+
+async def test_stalled_job_does_not_hide_one_about_to_finish(
+    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+) -> None:
+    """One job stuck at 99 % (late on its prediction) does not delay seeing another one finish."""
+    jobs.add("video_a", [*linear(0, 10)[:-1], (10, "in_progress", 99), (60, "completed", 100)])
+    jobs.add("video_b", linear(0, 20))
+    seen: dict[str, float] = {}
+    async for video in client.videos.as_completed(["video_a", "video_b"]):
+        seen[video.id] = clock.now - jobs.start
+    # video_b is done at 20: seen within the floor (2 % of the wait) plus one point of progress
+    assert 20.0 <= seen["video_b"] < 20.8
+    assert seen["video_a"] >= 60.0

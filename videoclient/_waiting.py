@@ -110,10 +110,15 @@ def _target(video: object) -> tuple[str, Video | None]:
 
 async def _retrieve(
     ops: VideoOperations, video_id: str, options: Mapping[str, Any]
-) -> tuple[Video, float | None]:
-    """The job's state and the wait its answer asks for."""
+) -> tuple[Video, float | None, float]:
+    """The job's state, the wait its answer asks for, and when the state was read.
+
+    The server read the state somewhere between sending and receiving: the middle of the
+    two is the time it is taken at (a busy event loop can delay either end).
+    """
+    sent = _now()
     raw: RawResponse[Video] = await with_raw(ops.retrieve)(video_id, **options)
-    return raw.parse(), pacing.poll_after(raw.headers)
+    return raw.parse(), pacing.poll_after(raw.headers), (sent + _now()) / 2
 
 
 class _Deadline:
@@ -126,6 +131,10 @@ class _Deadline:
 
     def scope(self) -> anyio.CancelScope:
         return anyio.CancelScope(deadline=self.hard)
+
+    def room(self) -> float | None:
+        """Seconds left before the deadline (None: no deadline)."""
+        return None if self.planned is None else self.planned - _now()
 
     async def pause(self, delay: float, what: str) -> bool:
         """Sleep ``delay`` (cut at the deadline); False when the deadline came first."""
@@ -150,17 +159,26 @@ class _OneJob:
     ) -> None:
         ops._client._options(_poll_options(options))  # unknown options: TypeError now
         self.ops = ops
-        self.pacer = pacing.Pacer(pacing.check_interval(poll_interval))
-        self.timeout = pacing.check_timeout(timeout)
         self.on_progress = _check_callback(on_progress)
+        self.pacer = pacing.Pacer(
+            pacing.check_interval(poll_interval), stretch=self.on_progress is None
+        )
+        self.timeout = pacing.check_timeout(timeout)
         self.pending = pacing.pending_set(pending_statuses)
         self.options = _poll_options(options)
         self.last: Video | None = None
+        self.track = pacing.ProgressTrack()
 
     async def _seen(self, video: Video) -> None:
         if pacing.progress_changed(self.last, video):
             await notify(self.on_progress, video)
         self.last = video
+
+    async def _poll(self, video_id: str) -> tuple[Video, float | None]:
+        video, hint, at = await _retrieve(self.ops, video_id, self.options)
+        self.track.observe(at, video)
+        await self._seen(video)
+        return video, hint
 
     async def run(self, video_id: str, start: Video | None, hint: float | None) -> Video:
         """Poll until a terminal status; ``start``/``hint`` come from a create's answer.
@@ -170,16 +188,23 @@ class _OneJob:
         if start is not None and start.status not in self.pending:
             return start
         deadline = _Deadline(self.timeout)
+        began = _now()
         with deadline.scope():
             video = start
             if video is None or hint is None:
-                video, hint = await _retrieve(self.ops, video_id, self.options)
-                await self._seen(video)
+                video, hint = await self._poll(video_id)
             while video.status in self.pending:
-                if not await deadline.pause(self.pacer.next_delay(hint), video_id):
+                now = _now()
+                end = self.track.predicted_end()
+                delay = self.pacer.next_delay(
+                    hint,
+                    None if end is None else end - now,
+                    pacing.round_floor(now - began),
+                    deadline.room(),
+                )
+                if not await deadline.pause(delay, video_id):
                     break
-                video, hint = await _retrieve(self.ops, video_id, self.options)
-                await self._seen(video)
+                video, hint = await self._poll(video_id)
             else:
                 return video
         status = self.last.status if self.last else "unseen"
@@ -204,8 +229,9 @@ class _Job:
 
     id: str
     last: Video | None
-    hint: float | None = None
+    hint: float | None = None  # from the latest answer, if it was a retrieve
     listable: bool = True
+    track: pacing.ProgressTrack = attrs.field(factory=pacing.ProgressTrack)
 
 
 class _AsCompleted:
@@ -230,9 +256,11 @@ class _AsCompleted:
             raise TypeError("pass an iterable of ids or Videos, not a single one")
         ops._client._options(options)  # unknown options: TypeError now
         self._ops = ops
-        self._pacer = pacing.Pacer(pacing.check_interval(poll_interval))
-        self._timeout = pacing.check_timeout(timeout)
         self._on_progress = _check_callback(on_progress)
+        self._pacer = pacing.Pacer(
+            pacing.check_interval(poll_interval), stretch=self._on_progress is None
+        )
+        self._timeout = pacing.check_timeout(timeout)
         self._statuses = pacing.pending_set(pending_statuses)
         self._options = _poll_options(options)
         self.order: list[str] = []
@@ -250,6 +278,7 @@ class _AsCompleted:
             else:
                 self._pending[video_id] = _Job(video_id, known)
         self._deadline: _Deadline | None = None
+        self._began = 0.0
         self._rounds = 0
         self._use_list = True
 
@@ -281,21 +310,23 @@ class _AsCompleted:
     async def _round(self, deadline: _Deadline) -> bool:
         """Sleep as paced, refresh every pending job once; False when the deadline came."""
         if self._rounds:
-            hint = pacing.group_hint(job.hint for job in self._pending.values())
-            delay = self._pacer.next_delay(hint)
-            if not await deadline.pause(delay, f"{len(self._pending)} videos"):
+            if not await deadline.pause(self._delay(deadline), f"{len(self._pending)} videos"):
                 return False
+        else:
+            self._began = _now()
         self._rounds += 1
         listable = [j for j in self._pending.values() if j.listable] if self._use_list else []
         found = await self._sweep(listable) if len(listable) >= 2 else {}
         fetched = await self._retrieve_all([i for i in self._pending if i not in found])
         for job in list(self._pending.values()):
             if job.id in found:
-                video = found[job.id]
+                video, at = found[job.id]
+                job.hint = None  # a listing carries none, and the last one is spent
             elif job.id in fetched:
-                video, job.hint = fetched[job.id]
+                video, job.hint, at = fetched[job.id]
             else:
                 continue
+            job.track.observe(at, video)
             if pacing.progress_changed(job.last, video):
                 await notify(self._on_progress, video)
             job.last = video
@@ -304,14 +335,30 @@ class _AsCompleted:
                 self._ready.append(video)
         return True
 
-    async def _sweep(self, jobs: list[_Job]) -> dict[str, Video]:
-        """Refresh ``jobs`` through the list endpoint; mark the ones it did not show."""
+    def _delay(self, deadline: _Deadline) -> float:
+        """The wait before the next round (see :mod:`._pacing` for the rules)."""
+        jobs = self._pending.values()
+        hint = pacing.group_hint(job.hint for job in jobs)
+        ends = [job.track.predicted_end() for job in jobs]
+        now = _now()
+        until_done = pacing.group_until(ends, now, hinted=hint is not None)
+        floor = pacing.round_floor(now - self._began)
+        return self._pacer.next_delay(hint, until_done, floor, deadline.room())
+
+    async def _sweep(self, jobs: list[_Job]) -> dict[str, tuple[Video, float]]:
+        """Refresh ``jobs`` through the list endpoint; mark the ones it did not show.
+
+        Returns:
+            Each job found, with the time its page was read (mid-way through the request).
+        """
         sweep = pacing.ListSweep(
             frozenset(j.id for j in jobs),
             {j.id: (j.last.created_at if j.last else None) for j in jobs},
         )
+        seen_at: dict[str, float] = {}
         more = True
         while more:
+            sent = _now()
             try:
                 page = await self._ops.list_page(
                     limit=pacing.LIST_PAGE_SIZE, order="desc", after=sweep.cursor, **self._options
@@ -321,15 +368,19 @@ class _AsCompleted:
                     raise
                 log.debug("listing failed with %d; polling each video", exc.status_code)
                 self._use_list = False
-                return dict(sweep.found)
+                break
+            at = (sent + _now()) / 2
+            seen_at.update((v.id, at) for v in page.data if v.id not in seen_at)
             more = sweep.feed(page)
-        for job in jobs:
-            if job.id not in sweep.found:
-                job.listable = False
-        return dict(sweep.found)
+        else:
+            for job in jobs:
+                if job.id not in sweep.found:
+                    job.listable = False
+        return {i: (v, seen_at[i]) for i, v in sweep.found.items()}
 
-    async def _retrieve_all(self, ids: list[str]) -> dict[str, tuple[Video, float | None]]:
-        results: dict[str, tuple[Video, float | None]] = {}
+    async def _retrieve_all(self, ids: list[str]) -> dict[str, tuple[Video, float | None, float]]:
+        """Retrieve ``ids``; each job's state, hint and the time it was read."""
+        results: dict[str, tuple[Video, float | None, float]] = {}
         if len(ids) == 1:
             results[ids[0]] = await _retrieve(self._ops, ids[0], self._options)
             return results
@@ -357,10 +408,15 @@ class WaitingOperations(VideoOperations):
 
     Pacing: between requests a wait sleeps what the latest answer's ``openai-poll-after-ms``
     asks (never less), else ``poll_interval``, else 1 s growing by half each time up to
-    10 s. ``on_progress`` is called on the event loop with each Video whose status or
-    progress changed; an async callable is awaited; a plain one runs inline and must be
-    quick (hand slow work to ``anyio.to_thread.run_sync`` or a task of your own). An
-    exception it raises ends the wait and propagates.
+    10 s. Unless ``poll_interval`` is given, the job's ``progress`` refines this: once it
+    has risen by a few points, the linear extrapolation of it predicts the end, and a
+    hint is stretched up to that end (polls the job cannot be done by are skipped; at
+    most 10 s, never reaching past a deadline the hint's poll would meet, and not when
+    ``on_progress`` is given: a watcher wants each update), a back-off step is cut short
+    to it. ``on_progress`` is called on the event loop with each Video
+    whose status or progress changed; an async callable is awaited; a plain one runs
+    inline and must be quick (hand slow work to ``anyio.to_thread.run_sync`` or a task of
+    your own). An exception it raises ends the wait and propagates.
     """
 
     async def poll(
@@ -381,7 +437,8 @@ class WaitingOperations(VideoOperations):
         Args:
             video: The job's id, or a :class:`Video`.
             poll_interval: Seconds between polls when the server sends no
-                ``openai-poll-after-ms`` (default: 1 s growing to 10 s).
+                ``openai-poll-after-ms`` (default: 1 s growing to 10 s, and predictions
+                from progress; giving an interval turns those off).
             timeout: Overall deadline in seconds; None waits as long as it takes.
             on_progress: Called with each Video whose status or progress changed.
             pending_statuses: Statuses that mean "not finished"; default
@@ -534,8 +591,11 @@ class WaitingOperations(VideoOperations):
         With two or more pending jobs, one round refreshes them all through the list
         endpoint (pages of 100, newest first, stopping once every pending id was seen)
         and retrieves only the jobs the listing did not show. Rounds are paced by the
-        smallest ``openai-poll-after-ms`` among the pending jobs' latest retrieve answers
-        (a listing carries none), else ``poll_interval``, else the 1 s → 10 s back-off.
+        smallest ``openai-poll-after-ms`` among the pending jobs' latest answers when
+        those were retrieves (a listing carries none), else ``poll_interval``, else the
+        1 s → 10 s back-off, cut short when progress predicts that a job is about to
+        finish (the round then comes at that time, at least 0.1 s and 2 % of the time
+        waited so far after the last one).
         Jobs already terminal (a :class:`Video` passed in) come first, without a request;
         within a round, jobs come in input order. A repeated id is waited for once.
 

@@ -104,11 +104,8 @@ async def test_requests_per_job_within_budget(
     assert min(gaps) >= hint - EPS
 
 
-@pytest.mark.videoclient_emulator(poll_after_min_ms=30, poll_after_max_ms=400)
-async def test_each_poll_waits_the_latest_hint(
-    emu: EmulatorThread, client: AsyncVideoClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With a hint that shrinks as the job nears its end, each gap is >= the previous answer's hint."""
+def spy_hints(monkeypatch: pytest.MonkeyPatch) -> list[float | None]:
+    """Record every poll hint the client reads, in order."""
     hints: list[float | None] = []
     real = pacing.poll_after
 
@@ -118,6 +115,15 @@ async def test_each_poll_waits_the_latest_hint(
         return hint
 
     monkeypatch.setattr(pacing, "poll_after", spy)
+    return hints
+
+
+@pytest.mark.videoclient_emulator(poll_after_min_ms=30, poll_after_max_ms=400)
+async def test_each_poll_waits_the_latest_hint(
+    emu: EmulatorThread, client: AsyncVideoClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a hint that shrinks as the job nears its end, each gap is >= the previous answer's hint."""
+    hints = spy_hints(monkeypatch)
     done = await client.videos.create_and_poll(prompt="a lighthouse", size="64x64", seconds=4)
     assert done.status == "completed"
     reqs = requests_for(emu, done.id)
@@ -317,15 +323,7 @@ async def test_create_and_poll_skips_polls_progress_shows_too_early(
     Following each hint down to 100 ms takes ~11 requests for a 2 s render; the prediction
     leaves the create and 3-4 polls. Every gap is still >= the hint the earlier answer asked.
     """
-    hints: list[float | None] = []
-    real = pacing.poll_after
-
-    def spy(headers: Any) -> float | None:
-        hint = real(headers)
-        hints.append(hint)
-        return hint
-
-    monkeypatch.setattr(pacing, "poll_after", spy)
+    hints = spy_hints(monkeypatch)
     done = await client.videos.create_and_poll(prompt="a comet", size="64x64")
     assert done.status == "completed"
     reqs = requests_for(emu, done.id)

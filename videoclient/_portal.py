@@ -18,7 +18,10 @@ Invariants kept here:
   held across a ``yield`` stay valid);
 - the thread is a daemon, so a portal that is never shut down cannot hang interpreter
   exit; owners register :meth:`Portal.shutdown` with :func:`weakref.finalize`, which
-  also runs at exit, to close their resources cleanly.
+  also runs at exit, to close their resources cleanly;
+- a waiter re-checks its job's state around every sleep, and the loop records the
+  outcome before it wakes the waiter: a wake may come early or be spurious, and a lost
+  one would cost one ``TICK``, never a hang.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
-import functools
 import logging
 import sys
 import threading
@@ -53,6 +55,7 @@ except ImportError:  # pragma: no cover - anyio works without it
     sniffio = None  # type: ignore[assignment]
 
 from ._errors import APIConnectionError
+from ._wakeup import Waker, thread_waker
 
 __all__ = ["BlockingContextManager", "Portal"]
 
@@ -81,38 +84,58 @@ def _closed_error() -> APIConnectionError:
 
 
 class _Job:
-    """One task on the loop that any thread can cancel, and whose end any thread can await.
+    """One task on the loop that any thread can cancel, and whose end one thread awaits.
 
-    ``ended`` is completed when the task is over (value or error recorded, cleanup
+    ``over`` becomes true when the task is over (value or error recorded, cleanup
     done), whether it ran, was cancelled before it started, or was never spawned. The
     outcome is kept here, not in the task, so that a ``BaseException`` raised by the
     work stays off the loop.
+
+    The waiting thread sleeps on its :class:`~videoclient._wakeup.Waker`, stored in
+    ``waker`` before it first checks ``over``; the loop thread wakes it (:meth:`poke`)
+    after the job ended or an awaited reply arrived. (A
+    :class:`concurrent.futures.Future` cost a condition, a lock per wait, and woke the
+    waiter with the GIL held, so that it slept again at once; see ``_wakeup``.)
 
     Spawning and cancelling both go through the loop in FIFO order, so when
     :meth:`cancel` runs on the loop and the job was not spawned, it never will be: a
     waiter interrupted anywhere, even while handing the job over, cannot hang.
     """
 
-    __slots__ = ("_cancelled", "_scope", "completed", "ended", "error", "task", "value")
+    __slots__ = (
+        "_cancelled",
+        "_scope",
+        "completed",
+        "error",
+        "over",
+        "spawned",
+        "value",
+        "waker",
+    )
 
     def __init__(self) -> None:
+        self.waker: Waker | None = None
         self._scope: anyio.CancelScope | None = None
         self._cancelled = False
-        self.task: asyncio.Task[None] | None = None
+        self.spawned = False
+        self.over = False
         self.completed = False
         self.value: Any = None
         self.error: BaseException | None = None
-        self.ended: Future[None] = Future()
 
     async def run(
-        self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
+        self,
+        running: _Running,
+        fn: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
     ) -> None:
-        # Cancellation is anyio's (level-triggered), as the async client expects.
         try:
+            if self._cancelled:  # cancelled between spawning and starting
+                return
+            # Cancellation is anyio's (level-triggered), as the async client expects.
             with anyio.CancelScope() as scope:
                 self._scope = scope
-                if self._cancelled:
-                    scope.cancel()
                 try:
                     self.value = await fn(*args, **kwargs)
                 except asyncio.CancelledError:
@@ -121,22 +144,28 @@ class _Job:
                     self.error = exc
                 self.completed = True
         finally:
-            self.end()  # now, not a loop iteration later from the done callback
+            running.finished(self)
+
+    def poke(self, _: object = None) -> None:
+        """Wake the waiting thread, if any; also a done callback for its replies."""
+        waker = self.waker
+        if waker is not None:
+            waker.wake()
 
     def end(self) -> None:
-        """Mark the job over (idempotent)."""
-        if not self.ended.done():
-            self.ended.set_result(None)
+        """Mark the job over and wake its waiter (idempotent)."""
+        if not self.over:
+            self.over = True
+            self.poke()
 
     def cancel(self) -> None:
         """Cancel the job; on the loop thread, before or after it started."""
         self._cancelled = True
         if self._scope is not None:
             self._scope.cancel()
-        elif self.task is not None:  # spawned, not started: it never will; the callback ends it
-            self.task.cancel()
-        else:  # never handed to the loop: it never will be now
+        elif not self.spawned:  # never handed to the loop: it never will be now
             self.end()
+        # else spawned, not started: ``run`` sees ``_cancelled`` and ends at once
 
     def outcome(self) -> Any:
         """The job's value, or raise what it raised (in the calling thread)."""
@@ -160,7 +189,7 @@ class _Running:
     def __init__(self, portal: BlockingPortal, loop: asyncio.AbstractEventLoop) -> None:
         self.portal = portal
         self.loop = loop
-        self.jobs: set[_Job] = set()
+        self.jobs: dict[_Job, asyncio.Task[None]] = {}
         self.accepting = True
 
     def spawn(self, job: _Job, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
@@ -168,28 +197,30 @@ class _Running:
 
         A plain asyncio task rather than a task-group child: the group's bookkeeping
         cost more per call than the whole hand-over. The jobs are tracked here and
-        cancelled when the loop stops.
+        cancelled when the loop stops. No done callback: ``run`` ends the job itself
+        (even when cancelled before it started), so the waiter is woken as the
+        task's last step and the loop has no further per-call work.
         """
-        if not self.accepting:  # the loop is stopping: the job ends unrun ("closed")
+        if not self.accepting or job._cancelled:  # the loop is stopping: ended unrun ("closed")
             job.end()
             return
         if sniffio is not None:  # as anyio's own thread entry points do
             sniffio.current_async_library_cvar.set("asyncio")
-        task = job.task = self.loop.create_task(job.run(fn, *args))
-        self.jobs.add(job)
-        task.add_done_callback(functools.partial(self._finished, job))
+        job.spawned = True
+        self.jobs[job] = self.loop.create_task(job.run(self, fn, *args))
 
-    def _finished(self, job: _Job, _: object) -> None:
-        job.end()  # a task cancelled before it started never ran its own finally
-        self.jobs.discard(job)
+    def finished(self, job: _Job) -> None:
+        """Forget ``job`` and wake its waiter: the last thing its task does."""
+        self.jobs.pop(job, None)
+        job.end()
 
     async def drain(self) -> None:
         """Stop accepting jobs, cancel those running, and wait (bounded) for their cleanup."""
         self.accepting = False
-        jobs = list(self.jobs)
-        for job in jobs:
+        jobs = list(self.jobs.items())
+        for job, _ in jobs:
             job.cancel()
-        tasks = [job.task for job in jobs if job.task is not None]
+        tasks = [task for _, task in jobs]
         if tasks:
             with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
                 await asyncio.wait(tasks)
@@ -198,13 +229,17 @@ class _Running:
 class Portal:
     """An event loop on a daemon thread, started on first use, and calls into it.
 
-    Thread-safe: any number of threads may call, iterate and enter at once. Work is
-    handed to the loop with one ``loop.call_soon_threadsafe`` (in the caller's
-    ``contextvars`` context, as anyio's portal does) and runs in a task group held by
-    the portal's main task; :class:`~anyio.from_thread.BlockingPortal` frames the
-    loop's life (``stop``, the closing call). ``BlockingPortal.start_task_soon`` is not
-    used on the hot path because it waits for the loop to spawn the task before
-    returning: a second round trip that doubled the per-call cost.
+    Thread-safe: any number of threads may call, iterate and enter at once. The loop
+    runs under ``anyio.run`` (asyncio backend) and
+    :class:`~anyio.from_thread.BlockingPortal` frames its life (``stop``, the closing
+    call), but a call does not go through the portal's ``call``/``start_task_soon``:
+    those wait on a :class:`concurrent.futures.Future` (a second hand-over, and a wake
+    with the GIL held) and cancel nothing on Ctrl-C. Per call there is instead one
+    ``loop.call_soon_threadsafe`` (in the caller's ``contextvars`` context, as anyio's
+    portal does), one plain task inside an anyio cancel scope, and one wake of the
+    waiting thread through its :class:`~videoclient._wakeup.Waker`, which releases
+    the GIL before it wakes: two thread switches per call, the least a second thread
+    allows.
 
     Args:
         name: The loop thread's name.
@@ -216,6 +251,7 @@ class Portal:
         # in a thread that is inside one of our locked sections.
         self._lock = threading.RLock()
         self._ready: Future[_Running] | None = None
+        self._live: _Running | None = None  # ``_ready``'s result once there: the hot path
         self._thread: threading.Thread | None = None
         self._thread_id: int | None = None
         self._closed = False
@@ -279,17 +315,25 @@ class Portal:
 
     def _running(self) -> _Running:
         """The running loop, started if needed."""
-        ready = self._ready
-        if ready is None or self._closed:
-            with self._lock:
-                if self._closed:
-                    raise _closed_error()
-                if self._ready is None:
-                    self._ready = self._start()
-                ready = self._ready
-        if not ready.done():
-            self._block(ready)
-        return ready.result()
+        live = self._live
+        if live is not None and not self._closed:
+            return live
+        with self._lock:
+            if self._closed:
+                raise _closed_error()
+            if self._ready is None:
+                self._ready = self._start()
+            ready = self._ready
+        while True:  # in short steps so that signals get through
+            try:
+                live = ready.result(TICK)  # raises if the loop failed to start
+            except concurrent.futures.TimeoutError:
+                thread = self._thread
+                if thread is not None and not thread.is_alive() and not ready.done():
+                    raise _closed_error() from None  # pragma: no cover - killed at exit
+                continue
+            self._live = live
+            return live
 
     def shutdown(self, aclose: Callable[[], Awaitable[object]] | None = None) -> None:
         """Run ``aclose()`` on the loop, stop the loop and join its thread.
@@ -366,42 +410,32 @@ class Portal:
         if self.in_loop_thread():
             fn(*args)
             return True
-        ready = self._ready
-        if ready is None or not ready.done() or ready.exception() is not None:
+        live = self._live
+        if live is None:
             return False
         try:
-            ready.result().loop.call_soon_threadsafe(fn, *args)
+            live.loop.call_soon_threadsafe(fn, *args)
         except RuntimeError:  # the loop is closed
             return False
         return True
 
-    def _block(self, *futures: Future[Any]) -> None:
-        """Wait until one of ``futures`` is done, in short steps so that signals get
-        through; return early if the loop thread died (nothing would finish then)."""
-        while True:
-            if len(futures) == 1:
-                try:
-                    futures[0].exception(TICK)
-                except concurrent.futures.TimeoutError:
-                    pass
-                else:
-                    return
-            else:
-                done, _ = concurrent.futures.wait(
-                    futures, timeout=TICK, return_when=concurrent.futures.FIRST_COMPLETED
-                )
-                if done:
-                    return
+    def _block(self, job: _Job, until: Future[Any] | None = None) -> None:
+        """Wait until ``job`` is over (or ``until`` is done), in short steps so that
+        signals get through; return early if the loop thread died (nothing would
+        finish then). ``until`` must poke ``job`` when done (a done callback)."""
+        waker = job.waker = thread_waker()  # before the checks: no wake can be missed
+        while not job.over and (until is None or not until.done()):
+            waker.sleep(TICK)
             thread = self._thread
             if thread is not None and not thread.is_alive():
                 return
 
     def _cancel(self, job: _Job) -> None:
         """Cancel ``job`` and wait for its cleanup (not on the loop thread: there, only cancel)."""
-        if job.ended.done() or not self._soon(job.cancel) or self.in_loop_thread():
+        if job.over or not self._soon(job.cancel) or self.in_loop_thread():
             return
         # A second Ctrl-C while the cleanup runs stops this wait, not the cleanup.
-        self._block(job.ended)
+        self._block(job)
 
     def _run(
         self, job: _Job, until: Future[Any] | None, fn: Callable[..., Any], *args: Any
@@ -419,10 +453,7 @@ class Portal:
     def _wait(self, job: _Job, until: Future[Any] | None = None) -> None:
         """Wait for ``job`` to end (or ``until``); cancel it if the wait is interrupted."""
         try:
-            if until is None:
-                self._block(job.ended)
-            else:
-                self._block(job.ended, until)
+            self._block(job, until)
         except BaseException:
             self._cancel(job)
             raise
@@ -463,9 +494,10 @@ class Portal:
             self._submit(job, pump.run, (), {})
             while True:
                 reply: Future[Any] = Future()
+                reply.add_done_callback(job.poke)
                 if not self._soon(pump.ask, reply):
                     raise _closed_error()
-                self._block(job.ended, reply)
+                self._block(job, reply)
                 if not reply.done():  # the task ended without answering: cancelled
                     job.outcome()
                     raise _closed_error()
@@ -570,6 +602,7 @@ class BlockingContextManager(AbstractContextManager[R], Generic[A, R]):
         if self._job is not None:
             raise RuntimeError("this context manager was already entered")
         job = self._job = _Job()
+        self._entered.add_done_callback(job.poke)
         self._portal._run(job, self._entered, self._hold, (), {})
         if not self._entered.done():  # the task ended without entering: the loop stopped
             job.outcome()
@@ -597,7 +630,7 @@ class BlockingContextManager(AbstractContextManager[R], Generic[A, R]):
         try:
             if self._portal._soon(self._request_exit):
                 self._portal._wait(job)
-            if not job.ended.done() or not job.completed:
+            if not job.over or not job.completed:
                 return False  # the loop was shut down (client closed): nothing left to exit
             if exc is not None and job.error is exc:
                 return False  # __aexit__ let the body's exception through: it goes on as is

@@ -128,6 +128,29 @@ async def test_resume_waiting_and_downloading_sends_no_create(
     assert (tmp_path / "fox.mp4").read_bytes() == await emu.asset_bytes(video.id)
 
 
+async def test_a_rerun_removes_temp_files_a_killed_download_left(
+    client: AsyncVideoClient, emu: Emulator, tmp_path: Path
+) -> None:
+    """A line stopped mid-download (SIGKILL) left a .part file: the rerun removes it."""
+    video = await client.videos.create_and_poll(prompt="a fox", size="64x64", poll_interval=0.05)
+    request = BatchRequest(prompt="a fox", size="64x64")
+    journal = tmp_path / "j.sqlite"
+    with jr.Journal(journal) as store:
+        row = jr.created(
+            jr.begin_create(jr.new_row(f"{request.fingerprint()}-1", 1, "{}", "fox.mp4")), video.id
+        )
+        store.save(jr.job_finished(row))
+    stale = tmp_path / ".fox.mp4.0badc0de.part"
+    stale.write_bytes(b"half a video")
+    others = [tmp_path / ".fox.mp4.notours.part", tmp_path / ".other.mp4.0badc0de.part"]
+    for other in others:
+        other.write_bytes(b"someone else's")
+    summary = await run_batch(client, [request], out_dir=tmp_path, journal=journal, **FAST)
+    assert summary.completed[0].video_id == video.id
+    assert not stale.exists() and all(other.exists() for other in others)
+    assert (tmp_path / "fox.mp4").read_bytes() == await emu.asset_bytes(video.id)
+
+
 async def test_only_failed_lines_are_retried(
     client: AsyncVideoClient, emu: Emulator, tmp_path: Path
 ) -> None:

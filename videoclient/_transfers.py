@@ -77,6 +77,26 @@ def default_filename(video_id: str, variant: str) -> str:
     return stem + EXTENSIONS.get(variant, ".bin")
 
 
+def temp_path(path: Path) -> Path:
+    """A new temporary file name for a download to ``path``: hidden, beside it."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+
+
+def leftover_temp_files(path: Path) -> list[Path]:
+    """Temporary files of downloads to ``path`` that were never finished or removed.
+
+    Only a process that was killed outright (SIGKILL, power loss) leaves one behind; a
+    caller that knows no download to ``path`` is running (a batch holding its journal)
+    may delete them.
+    """
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}\.part")
+    try:
+        names = [p for p in path.parent.iterdir() if pattern.fullmatch(p.name)]
+    except OSError:
+        return []
+    return sorted(names)
+
+
 def _id_of(video: str | Video) -> str:
     return video.id if isinstance(video, Video) else video
 
@@ -545,7 +565,7 @@ class TransferOperations(VideoOperations):
         path = _target_path(target, vid, variant)
         if not overwrite and path.exists():
             raise FileExistsError(f"{str(path)!r} already exists; pass overwrite=True")
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+        tmp = temp_path(path)
         # Opened here, not in a thread: a cancelled thread hop would leak the handle and file.
         fh = open(tmp, "xb")  # noqa: ASYNC230, SIM115 - closed in the finally below
         # Chunks are gathered into WRITE_BATCH-sized writes made in a worker thread, one in

@@ -30,6 +30,7 @@ from ._batch_models import SKIPPED, BatchEvent, BatchSummary, LineResult
 from ._batch_run import Runner
 from ._concurrency import AdaptiveConcurrency
 from ._journal import Journal, JournalError, JournalRow, Step
+from ._transfers import leftover_temp_files
 
 if TYPE_CHECKING:
     from ._async_client import AsyncVideoClient
@@ -174,6 +175,11 @@ def _plan(
     todo: list[tuple[JournalRow, BatchRequest]] = []
     for row, request in zip(rows, items, strict=True):
         path = runner.output(row)
+        if row.status == jr.DOWNLOADING:
+            # A run killed mid-download (SIGKILL) could not remove its temporary file. This
+            # run holds the journal, so no other download to this path is running.
+            for stale in leftover_temp_files(path):
+                stale.unlink(missing_ok=True)
         step = jr.next_step(row, output_exists=path.exists())
         # a file there that no run of this line wrote: not ours to replace, unless asked
         foreign = row.status not in (jr.DOWNLOADING, jr.COMPLETED) and path.exists()

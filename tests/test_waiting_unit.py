@@ -7,6 +7,7 @@ virtual clock, and the scripted jobs change state on that clock.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -510,6 +511,19 @@ async def test_create_and_poll_timeout_carries_the_new_job(
     assert info.value.video is not None and info.value.video.id == "video_new"
     assert clock.sleeps == [1.0]
     assert jobs.gets() == []
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes are Python 3.11+")
+async def test_an_error_while_waiting_names_the_created_job(
+    canned: Any, clock: VirtualClock, client: AsyncVideoClient
+) -> None:
+    """A poll that fails after the create says which job exists, so it is not created again."""
+    canned.answer("POST", "/v1/videos", video_json("video_new", "queued", 0))
+    canned.answer("GET", "/v1/videos/video_new", {"error": {"message": "down"}}, status=500)
+    with pytest.raises(videoclient.InternalServerError) as info:
+        await client.videos.create_and_poll(prompt="a cat", max_retries=0)
+    notes = getattr(info.value, "__notes__", [])
+    assert any("video_new" in note and "poll('video_new')" in note for note in notes)
 
 
 async def test_create_and_poll_without_hint_uses_fallback_first(

@@ -214,13 +214,25 @@ class _OneJob:
         )
 
     async def started(self, raw: RawResponse[Video]) -> Video:
-        """Wait for a job just started: report it, then poll at the pace its answer asked."""
+        """Wait for a job just started: report it, then poll at the pace its answer asked.
+
+        An error while waiting names the job it was created (in an exception note), so
+        it can be waited for again with ``poll`` instead of being created twice.
+        """
         video = raw.parse()
-        await self._seen(video)
-        hint = pacing.poll_after(raw.headers)
-        if hint is None:
-            hint = self.pacer.next_delay(None)
-        return await self.run(video.id, video, hint)
+        try:
+            await self._seen(video)
+            hint = pacing.poll_after(raw.headers)
+            if hint is None:
+                hint = self.pacer.next_delay(None)
+            return await self.run(video.id, video, hint)
+        except Exception as exc:
+            if hasattr(exc, "add_note"):  # Python 3.11+
+                exc.add_note(
+                    f"the job {video.id} was created; wait for it again with "
+                    f"client.videos.poll({video.id!r}) rather than creating another"
+                )
+            raise
 
 
 @attrs.define

@@ -74,6 +74,8 @@ class AsyncVideoClient:
     def _init(self, config: ClientConfig) -> None:
         self._config = config
         self._transport: Transport | None = None
+        # Most calls pass no options: their CallOptions (frozen) is worked out once.
+        self._default_options = resolve_options(config, {})
         self.videos = AsyncVideos(self)
 
     @classmethod
@@ -155,6 +157,8 @@ class AsyncVideoClient:
         return self._transport
 
     def _options(self, options: Mapping[str, Any]) -> CallOptions:
+        if not options:
+            return self._default_options
         return resolve_options(self._config, options)
 
     async def close(self) -> None:

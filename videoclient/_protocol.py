@@ -88,8 +88,22 @@ class Response:
         return self.headers.get("x-request-id")
 
 
+#: Characters quote() leaves alone: an id made only of these is its own path segment.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+")
+
+
 def _segment(value: str) -> str:
+    if _UNRESERVED.fullmatch(value):
+        return value
     return quote(value, safe="")
+
+
+def _loads(body: bytes) -> Any:
+    """``json.loads(body)``, skipping its encoding detection for the usual UTF-8 body."""
+    try:
+        return json.loads(body.decode())
+    except ValueError:  # not UTF-8 (or a BOM): the same as json.loads on the bytes
+        return json.loads(body)
 
 
 def _with_extra(body: dict[str, Any], extra_body: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -302,13 +316,11 @@ def parse_model(
         )
 
     try:
-        data = json.loads(resp.body)
+        data = _loads(resp.body)
     except ValueError:
         snippet = _readable_text(resp.body, 80)
         raise invalid(f"the response is not valid JSON ({snippet!r})") from None
     try:
-        obj = structure(data, cls)
+        return structure(data, cls, request_id=resp.request_id)
     except WireError as exc:
         raise invalid(f"the response is not a valid {cls.__name__}: {exc}") from None
-    rid = resp.request_id
-    return attrs.evolve(obj, request_id=rid) if rid else obj  # type: ignore[misc]

@@ -20,9 +20,9 @@ import inspect
 import ipaddress
 import json
 import logging
+import os
 import platform
 import time
-import uuid
 import warnings
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -57,6 +57,9 @@ log = logging.getLogger("videoclient")
 UPLOAD_CHUNK = 1024 * 1024
 DOWNLOAD_CHUNK = 256 * 1024
 MAX_REDIRECTS = 5
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Compact JSON bodies; one encoder (json.dumps with options builds a new one per call).
+_JSON = json.JSONEncoder(separators=(",", ":"))
 _CREDENTIAL_HEADERS = ("authorization", "api-key", "openai-organization", "openai-project")
 
 
@@ -172,6 +175,23 @@ def _lower(headers: Any) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
 
 
+def _new_idempotency_key() -> str:
+    """``videoclient-`` and a random (version 4) UUID: what ``uuid.uuid4()`` gives, cheaper."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    h = raw.hex()
+    return f"videoclient-{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _too_big(raw: aiohttp.ClientResponse, req: Request, cap: int) -> APIResponseValidationError:
+    return APIResponseValidationError(
+        f"{req.method} {req.path}: response body exceeds {cap} bytes",
+        status_code=raw.status,
+        request_id=raw.headers.get("x-request-id"),
+    )
+
+
 class Transport:
     """Sends :class:`~videoclient._protocol.Request` values over one aiohttp session."""
 
@@ -184,7 +204,32 @@ class Transport:
         # client instead of every concurrent call finding the limit on its own.
         self._rate_limited_until = 0.0
         self._base = URL(config.base_url.rstrip("/") + "/")
+        # None when the base has a query or fragment: then paths are joined the long way.
+        plain = not self._base.query_string and not self._base.fragment
+        self._base_str = str(self._base) if plain else None
         self._user_agent = f"videoclient/{_version()} Python/{platform.python_version()}"
+        # What every request sends, worked out once: the config is frozen, so only the
+        # per-request parts (Accept, the idempotency key, a token from a provider, the
+        # call's extra headers and query) are added per request.
+        fixed: CIMultiDict[str] = CIMultiDict()
+        fixed["User-Agent"] = self._user_agent
+        if config.organization:
+            fixed["OpenAI-Organization"] = config.organization
+        if config.project:
+            fixed["OpenAI-Project"] = config.project
+        # A static key goes in once; a token provider (or a missing key, which must fail
+        # at the first request, not here) is asked per request by _auth_headers.
+        self._static_auth = config.token_provider is None and config.api_key is not None
+        if self._static_auth:
+            fixed.update(self._key_headers())
+        self._fixed_headers = fixed
+        query: list[tuple[str, str]] = list(config.default_query.items())
+        if config.api_version and "api-version" not in config.default_query:
+            query.append(("api-version", config.api_version))
+        self._base_query = tuple(query)
+        self._default_timeouts = {
+            stream: self._make_timeout(config.timeout, stream=stream) for stream in (False, True)
+        }
 
     @property
     def config(self) -> ClientConfig:
@@ -235,6 +280,10 @@ class Transport:
             if not isinstance(token, str) or not token:
                 raise MissingAPIKeyError("the token_provider returned no token")
             return {"Authorization": f"Bearer {token}"}
+        return self._key_headers()
+
+    def _key_headers(self) -> dict[str, str]:
+        cfg = self._config
         if cfg.api_key is None:
             raise MissingAPIKeyError(
                 f"no API key: pass api_key=... or set the {cfg.key_env_var} environment variable"
@@ -244,32 +293,35 @@ class Transport:
         return {"Authorization": f"Bearer {cfg.api_key.value}"}
 
     async def _headers(self, req: Request, opts: CallOptions, idem: str | None) -> CIMultiDict[str]:
-        cfg = self._config
-        headers: CIMultiDict[str] = CIMultiDict()
-        headers["User-Agent"] = self._user_agent
+        # Precedence, lowest first: the fixed headers (User-Agent, organization, project,
+        # a static key), Accept, the token, the idempotency key; then the config's
+        # default_headers and the call's extra_headers replace any of them.
+        headers: CIMultiDict[str] = self._fixed_headers.copy()
         headers["Accept"] = req.accept
         if req.stream:
             # Content is verified against Content-Length and resumed by byte ranges: no gzip.
             headers["Accept-Encoding"] = "identity"
-        if cfg.organization:
-            headers["OpenAI-Organization"] = cfg.organization
-        if cfg.project:
-            headers["OpenAI-Project"] = cfg.project
-        headers.update(await self._auth_headers())
+        if not self._static_auth:
+            headers.update(await self._auth_headers())
         if idem is not None:
             headers["Idempotency-Key"] = idem
-        headers.update(cfg.default_headers)
-        headers.update(opts.extra_headers)
+        if self._config.default_headers:
+            headers.update(self._config.default_headers)
+        if opts.extra_headers:
+            headers.update(opts.extra_headers)
         return headers
 
     def _url(self, req: Request, opts: CallOptions) -> URL:
-        url = self._base.join(URL(req.path, encoded=True))
-        query: list[tuple[str, str]] = list(self._config.default_query.items())
-        if self._config.api_version and "api-version" not in self._config.default_query:
-            query.append(("api-version", self._config.api_version))
-        query += list(req.params)
-        query += list(opts.extra_query.items())
-        return url.with_query(query) if query else url
+        # Request paths are relative, already quoted and free of dot segments (ids are
+        # checked), so appending them to the base is what URL.join would give, cheaper.
+        if self._base_str is not None:
+            url = URL(self._base_str + req.path, encoded=True)
+        else:
+            url = self._base.join(URL(req.path, encoded=True))
+        if not (self._base_query or req.params or opts.extra_query):
+            return url
+        query = [*self._base_query, *req.params, *opts.extra_query.items()]
+        return url.with_query(query)
 
     def _body(self, req: Request, headers: CIMultiDict[str], opts: CallOptions) -> Any:
         if req.form is not None:
@@ -279,10 +331,16 @@ class Transport:
             return _stream_segments(body.segments, opts.on_upload_progress, body.length)
         if req.json is not None:
             headers["Content-Type"] = "application/json"
-            return json.dumps(req.json, separators=(",", ":")).encode()
+            return _JSON.encode(req.json).encode()
         return None
 
     def _client_timeout(self, timeout: Timeout, *, stream: bool) -> aiohttp.ClientTimeout:
+        if timeout is self._config.timeout:
+            return self._default_timeouts[stream]
+        return self._make_timeout(timeout, stream=stream)
+
+    @staticmethod
+    def _make_timeout(timeout: Timeout, *, stream: bool) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(
             total=None if stream else timeout.total,
             sock_connect=timeout.connect,
@@ -291,16 +349,28 @@ class Transport:
 
     # -- sending -----------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def _attempt(
+    def _attempt(
         self, req: Request, opts: CallOptions, idem: str | None, extra: Mapping[str, str]
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """One attempt, following redirects by hand so credentials never change origin."""
+    ) -> _Attempt:
+        """One attempt, following redirects by hand so credentials never change origin.
+
+        An async context manager giving the final response and releasing it on exit.
+        """
+        return _Attempt(self, req, opts, idem, extra)
+
+    async def _open(
+        self, req: Request, opts: CallOptions, idem: str | None, extra: Mapping[str, str] | None
+    ) -> aiohttp.ClientResponse:
+        """Send one attempt and return its final (non-redirect) response, unreleased.
+
+        The caller must release the response.
+        """
         session = self._get_session()
         headers = await self._headers(req, opts, idem)
-        headers.update(extra)
+        if extra:
+            headers.update(extra)
         url = self._url(req, opts)
-        origin = url.origin()
+        origin: URL | None = None
         method = req.method
         timeout = self._client_timeout(opts.timeout, stream=req.stream)
         send_body = True
@@ -318,25 +388,25 @@ class Transport:
                 raise APIConnectionError(
                     f"{method} {_safe(url)} failed: {_describe(exc)}", method=method, url=_safe(url)
                 ) from exc
+            if resp.status not in _REDIRECT_STATUSES:
+                return resp
             location = resp.headers.get("Location")
-            if resp.status in (301, 302, 303, 307, 308) and location:
-                resp.release()
-                target = url.join(URL(location))
-                if target.origin() != origin:
-                    for name in _CREDENTIAL_HEADERS:
-                        headers.popall(name, None)
-                if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
-                    method, send_body = "GET", False
-                    headers.popall("Content-Type", None)
-                    headers.popall("Content-Length", None)
+            if not location:
+                return resp
+            resp.release()
+            if origin is None:
+                origin = url.origin()
+            target = url.join(URL(location))
+            if target.origin() != origin:
+                for name in _CREDENTIAL_HEADERS:
+                    headers.popall(name, None)
+            if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
+                method, send_body = "GET", False
+                headers.popall("Content-Type", None)
+                headers.popall("Content-Length", None)
+            if log.isEnabledFor(logging.DEBUG):
                 log.debug("redirect %s -> %s", resp.status, _safe(target))
-                url = target
-                continue
-            try:
-                yield resp
-            finally:
-                resp.release()
-            return
+            url = target
         raise APIConnectionError(
             f"more than {MAX_REDIRECTS} redirects", method=method, url=_safe(url)
         )
@@ -344,7 +414,7 @@ class Transport:
     def _idempotency_key(self, req: Request, opts: CallOptions) -> str | None:
         if not req.is_post:
             return None
-        return opts.idempotency_key or f"videoclient-{uuid.uuid4()}"
+        return opts.idempotency_key or _new_idempotency_key()
 
     async def backoff(self, req: Request, attempt: int, opts: CallOptions, why: str) -> bool:
         """Wait before retry ``attempt + 1`` of ``req``; False when the retry budget is spent.
@@ -393,23 +463,28 @@ class Transport:
         attempt = 0
         while True:
             try:
-                await self._respect_rate_limit()
-                async with self._attempt(req, opts, idem, {}) as raw:
+                if self._rate_limited_until:
+                    await self._respect_rate_limit()
+                raw = await self._open(req, opts, idem, None)
+                try:
                     resp = Response(raw.status, _lower(raw.headers), await self._read(raw, req))
+                finally:
+                    raw.release()
             except APIConnectionError as exc:
                 log.debug("%s %s attempt %d failed: %s", req.method, req.path, attempt + 1, exc)
                 if await self._retry_wait(req, attempt, opts, type(exc).__name__, None):
                     attempt += 1
                     continue
                 raise
-            log.debug(
-                "%s %s -> %d (attempt %d, request_id=%s)",
-                req.method,
-                req.path,
-                resp.status,
-                attempt + 1,
-                resp.request_id,
-            )
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "%s %s -> %d (attempt %d, request_id=%s)",
+                    req.method,
+                    req.path,
+                    resp.status,
+                    attempt + 1,
+                    resp.request_id,
+                )
             if (
                 resp.status >= 400
                 and _retry.should_retry_status(resp.status, resp.headers)
@@ -422,22 +497,32 @@ class Transport:
             return resp
 
     async def _read(self, raw: aiohttp.ClientResponse, req: Request) -> bytes:
+        """The whole body of a JSON (or error) response, at most ``max_json_bytes`` of it."""
         cap = self._config.max_json_bytes
-        declared = raw.content_length
-        too_big = APIResponseValidationError(
-            f"{req.method} {req.path}: response body exceeds {cap} bytes",
-            status_code=raw.status,
-            request_id=raw.headers.get("x-request-id"),
-        )
-        if declared is not None and declared > cap:
-            raise too_big
-        chunks: list[bytes] = []
-        total = 0
+        content = raw.content
         try:
-            async for chunk in raw.content.iter_chunked(64 * 1024):
+            if "Content-Encoding" not in raw.headers:
+                # Nothing is decompressed: the body is exactly as long as declared.
+                if content.is_eof():
+                    # The usual case for JSON: the whole body came with the headers.
+                    body = content.read_nowait()
+                    if len(body) > cap:
+                        raise _too_big(raw, req, cap)
+                    return body
+                declared = raw.content_length
+                if declared is not None and declared <= cap:
+                    # aiohttp reads no further than the declared length: the cap holds.
+                    return await content.read()
+            else:
+                declared = raw.content_length
+            if declared is not None and declared > cap:
+                raise _too_big(raw, req, cap)
+            chunks: list[bytes] = []
+            total = 0
+            async for chunk in content.iter_chunked(64 * 1024):
                 total += len(chunk)
                 if total > cap:
-                    raise too_big
+                    raise _too_big(raw, req, cap)
                 chunks.append(chunk)
         except asyncio.TimeoutError as exc:
             raise APITimeoutError(
@@ -507,6 +592,33 @@ class Transport:
                     attempt += 1
                     continue
                 raise
+
+
+class _Attempt:
+    """``async with transport._attempt(...) as resp``: a class, cheaper than a generator."""
+
+    __slots__ = ("_args", "_resp", "_transport")
+
+    def __init__(
+        self,
+        transport: Transport,
+        req: Request,
+        opts: CallOptions,
+        idem: str | None,
+        extra: Mapping[str, str],
+    ) -> None:
+        self._transport = transport
+        self._args = (req, opts, idem, extra)
+        self._resp: aiohttp.ClientResponse | None = None
+
+    async def __aenter__(self) -> aiohttp.ClientResponse:
+        self._resp = await self._transport._open(*self._args)
+        return self._resp
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        resp, self._resp = self._resp, None
+        if resp is not None:
+            resp.release()
 
 
 def _is_loopback(host: str) -> bool:

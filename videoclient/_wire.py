@@ -67,25 +67,61 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(bool, _structure_bool)
+    _register_optional(conv, str, _structure_str)
+    _register_optional(conv, int, _structure_int)
     for cls in _MODELS:
         _register_model(conv, cls)
     return conv
+
+
+def _register_optional(conv: cattrs.Converter, cls: type[Any], hook: Callable[..., Any]) -> None:
+    """A direct hook for ``cls | None`` (cattrs' generic one looks the inner hook up per value)."""
+    optional: Any = cls | None
+
+    def structure_optional(value: Any, _: Any) -> Any:
+        return None if value is None else hook(value, cls)
+
+    conv.register_structure_hook_func(lambda t: t == optional, structure_optional)
+
+
+def _set_meta(obj: Any, name: str, value: Any) -> None:
+    """Fill a field that equality ignores (``extra``, ``request_id``) on a model just built.
+
+    Only for an instance fresh from :func:`structure`, before anyone else has seen it:
+    building it again with ``attrs.evolve`` would cost a second construction per model.
+    """
+    object.__setattr__(obj, name, value)
 
 
 def _register_model(conv: cattrs.Converter, cls: type[Any]) -> None:
     names = {f.name for f in attrs.fields(cls)}
     wire_names = frozenset(names - {"extra", "request_id"})
     overrides = {"extra": override(omit=True), "request_id": override(omit=True)}
-    inner_structure = make_dict_structure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
+    # Two readers: a lean one for the usual, valid value (no per-field error bookkeeping;
+    # a client runs it on every response), and cattrs' detailed one, built on the first
+    # failure, which reads the value again to say which field is wrong.
+    inner_structure = make_dict_structure_fn(
+        cls,
+        conv,
+        _cattrs_detailed_validation=False,
+        **overrides,  # type: ignore[arg-type]
+    )
+    detailed: list[Callable[[Any, Any], Any]] = []
     inner_unstructure = make_dict_unstructure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
 
     def structure_model(value: Any, _: type[Any]) -> Any:
         if not isinstance(value, Mapping):
             raise WireError(f"expected a {cls.__name__} object, got {type(value).__name__}")
-        known = {k: v for k, v in value.items() if k in wire_names}
-        extra = {k: v for k, v in value.items() if k not in wire_names}
-        obj = inner_structure(known, cls)
-        return attrs.evolve(obj, extra=extra) if extra else obj
+        # The generated functions read only the wire names, so they can take the value as is.
+        try:
+            obj = inner_structure(value, cls)
+        except Exception:
+            if not detailed:
+                detailed.append(make_dict_structure_fn(cls, conv, **overrides))  # type: ignore[arg-type]
+            obj = detailed[0](value, cls)  # raises the error that names the field
+        if not value.keys() <= wire_names:
+            _set_meta(obj, "extra", {k: v for k, v in value.items() if k not in wire_names})
+        return obj
 
     def unstructure_model(obj: Any) -> dict[str, Any]:
         out: dict[str, Any] = dict(obj.extra)
@@ -94,6 +130,7 @@ def _register_model(conv: cattrs.Converter, cls: type[Any]) -> None:
 
     conv.register_structure_hook(cls, structure_model)
     conv.register_unstructure_hook(cls, unstructure_model)
+    _register_optional(conv, cls, structure_model)
 
 
 converter = _make_converter()
@@ -107,14 +144,20 @@ def _flatten(exc: BaseException) -> str:
     return str(exc)
 
 
-def structure(value: Any, cls: Callable[..., T]) -> T:
-    """Read a JSON value as ``cls``; raise :class:`WireError` with a readable reason otherwise."""
+def structure(value: Any, cls: Callable[..., T], *, request_id: str | None = None) -> T:
+    """Read a JSON value as ``cls``; raise :class:`WireError` with a readable reason otherwise.
+
+    ``request_id``, when given, is set on the model (which must have that field).
+    """
     try:
-        return converter.structure(value, cls)  # type: ignore[arg-type]
+        obj: T = converter.structure(value, cls)  # type: ignore[arg-type]
     except WireError:
         raise
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
         raise WireError(_flatten(exc)) from exc
+    if request_id:
+        _set_meta(obj, "request_id", request_id)
+    return obj
 
 
 def unstructure(obj: Any) -> Any:

@@ -303,6 +303,31 @@ async def test_a_large_download_over_tls_is_read_raw_and_exact(
     assert path.read_bytes() == srv.data and handed == [len(srv.data)]
 
 
+async def test_small_writes_stay_in_the_loop_and_large_ones_go_to_a_thread(
+    big_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 16 KiB asset is written without a thread hop; a 6 MiB one in worker threads."""
+    loop = asyncio.get_running_loop()
+    real = loop.run_in_executor
+    writes: list[int] = []
+
+    def spy(executor: Any, fn: Any, *args: Any) -> Any:
+        if getattr(fn, "__name__", "") == "write":
+            writes.append(len(args[0]))
+        return real(executor, fn, *args)
+
+    monkeypatch.setattr(loop, "run_in_executor", spy)
+    big = big_server.data
+    async with AsyncVideoClient(KEY, base_url=big_server.base_url) as client:
+        big_server.data = DATA
+        small = await client.videos.download("video_1", tmp_path / "small.mp4")
+        assert small.read_bytes() == DATA and writes == []
+        big_server.data = big
+        large = await client.videos.download("video_1", tmp_path / "large.mp4")
+    assert large.read_bytes() == big
+    assert writes and all(n > _transfers.INLINE_WRITE for n in writes)
+
+
 async def test_small_bodies_stay_on_the_pooled_connection(
     big_server: Any, handed: list[int], tmp_path: Path
 ) -> None:

@@ -55,6 +55,9 @@ log = logging.getLogger("videoclient")
 
 #: Bytes gathered before each file write of a download.
 WRITE_BATCH = 1024 * 1024
+#: Writes up to this size are made in the event loop: copying that much into the page
+#: cache costs less than the hop to a worker thread (a whole thumbnail, a short clip).
+INLINE_WRITE = 64 * 1024
 #: Bodies at least this large are read straight off the socket (:mod:`._receiver`).
 RAW_MIN = 4 * 1024 * 1024
 
@@ -416,8 +419,15 @@ class _BackgroundWriter:
         self._data: bytes | memoryview = b""
 
     async def write(self, data: bytes | memoryview) -> None:
-        """Wait for the previous write, then start writing ``data``."""
+        """Wait for the previous write, then start writing ``data``.
+
+        A piece of at most :data:`INLINE_WRITE` bytes is written at once, in the loop.
+        """
         await self.drain()
+        if len(data) <= INLINE_WRITE:
+            self._fh.write(data)
+            self._release(data)
+            return
         self._data = data
         self._inflight = asyncio.get_running_loop().run_in_executor(None, self._fh.write, data)
 

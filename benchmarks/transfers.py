@@ -151,7 +151,7 @@ def run(settings: Settings) -> tuple[list[Section], list[str]]:
         notes=(
             server,
             "videoclient reads bodies of 4 MiB and more straight off the socket into reused "
-            "buffers (up to 4 MiB), writes each in a worker thread while the next fills, and renames "
+            "buffers (up to 1 MiB), writes each to the file as it fills, and renames "
             "the temporary file into place (atomic); `download(..., fsync=True)` adds "
             "durability across power loss, at about the cost the thread-writes + fsync row "
             "shows over bare aiohttp.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -303,10 +304,10 @@ async def test_a_large_download_over_tls_is_read_raw_and_exact(
     assert path.read_bytes() == srv.data and handed == [len(srv.data)]
 
 
-async def test_small_writes_stay_in_the_loop_and_large_ones_go_to_a_thread(
+async def test_writes_move_to_a_thread_once_one_is_slow(
     big_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A 16 KiB asset is written without a thread hop; a 6 MiB one in worker threads."""
+    """Writes are made in the loop until one takes over SLOW_WRITE; later large ones go to a thread."""
     loop = asyncio.get_running_loop()
     real = loop.run_in_executor
     writes: list[int] = []
@@ -319,13 +320,62 @@ async def test_small_writes_stay_in_the_loop_and_large_ones_go_to_a_thread(
     monkeypatch.setattr(loop, "run_in_executor", spy)
     big = big_server.data
     async with AsyncVideoClient(KEY, base_url=big_server.base_url) as client:
-        big_server.data = DATA
-        small = await client.videos.download("video_1", tmp_path / "small.mp4")
-        assert small.read_bytes() == DATA and writes == []
-        big_server.data = big
-        large = await client.videos.download("video_1", tmp_path / "large.mp4")
-    assert large.read_bytes() == big
+        monkeypatch.setattr(_transfers, "_write_clock", lambda: 0.0)  # every write instant
+        fast = await client.videos.download("video_1", tmp_path / "fast.mp4")
+        assert fast.read_bytes() == big and writes == []  # a quick disk: no thread hop
+        ticks = iter(range(0, 10**6, 1))  # each reading of the write clock: one more second
+        monkeypatch.setattr(_transfers, "_write_clock", lambda: float(next(ticks)))
+        slow = await client.videos.download("video_1", tmp_path / "slow.mp4")
+    assert slow.read_bytes() == big
+    # The first write was timed as slow; every later write above INLINE_WRITE went to a thread.
     assert writes and all(n > _transfers.INLINE_WRITE for n in writes)
+    assert len(big) - sum(writes) <= _receiver.MIN_BUFFER_SIZE + _transfers.INLINE_WRITE
+
+
+async def test_writes_in_the_loop_go_in_slices_with_other_tasks_between(
+    big_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No write in the loop is larger than WRITE_SLICE, and other tasks run between slices."""
+    monkeypatch.setattr(_transfers, "WRITE_SLICE", 64 * 1024)
+    sizes: list[int] = []
+    seen: list[int] = []  # the ticker's count at each write
+    ticks = 0
+    real_open = open
+
+    class Recording:
+        def __init__(self, fh: Any) -> None:
+            self._fh = fh
+
+        def write(self, data: Any) -> int:
+            sizes.append(len(data))
+            seen.append(ticks)
+            return int(self._fh.write(data))
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._fh, name)
+
+    monkeypatch.setattr(
+        _transfers, "open", lambda *a, **k: Recording(real_open(*a, **k)), raising=False
+    )
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    try:
+        async with AsyncVideoClient(KEY, base_url=big_server.base_url) as client:
+            path = await client.videos.download("video_1", tmp_path / "v.mp4")
+    finally:
+        task.cancel()
+    assert path.read_bytes() == big_server.data
+    assert sizes and max(sizes) <= 64 * 1024 and sum(sizes) == len(big_server.data)
+    # Other tasks ran between any two slices of one buffer; only where one buffer ends and
+    # the next, already received, begins may two writes follow each other directly.
+    back_to_back = sum(a == b for a, b in itertools.pairwise(seen))
+    assert back_to_back <= len(seen) // 4, (back_to_back, len(seen))
 
 
 async def test_small_bodies_stay_on_the_pooled_connection(

@@ -7,12 +7,13 @@ the connection over from aiohttp once the status line and headers are in
 (:meth:`~videoclient._transport.StreamResponse.hand_over`) and gives it to a
 :class:`BodyReceiver`: an :class:`asyncio.BufferedProtocol` that lets the event loop
 ``recv_into`` a few reused buffers. Each full buffer is handed to the consumer
-(which writes it to a file in a worker thread) and comes back with :meth:`recycle`.
+(which writes it to a file) and comes back with :meth:`recycle`.
 
 Buffers start small (:data:`MIN_BUFFER_SIZE`) and double, up to :data:`BUFFER_SIZE`,
 each time one fills faster than :data:`GROW_RATE`: a fast link gets large reads and few
-thread hand-overs (per byte, that is most of the client's CPU), while many concurrent
-downloads over slower links keep small buffers.
+trips through the consumer (per byte, that is most of the client's CPU), while many
+concurrent downloads over slower links keep small buffers. The largest stays small
+enough (1 MiB) to be written while it is still in the CPU's cache.
 
 Invariants kept here:
 - at most ``max_ready`` full buffers wait for the consumer, plus the one being
@@ -36,7 +37,7 @@ from ._errors import APIConnectionError, APITimeoutError
 __all__ = ["BUFFER_SIZE", "GROW_RATE", "MIN_BUFFER_SIZE", "BodyReceiver"]
 
 #: Largest receive buffer (one file write each).
-BUFFER_SIZE = 4 * 1024 * 1024
+BUFFER_SIZE = 1024 * 1024
 #: First receive buffer.
 MIN_BUFFER_SIZE = 256 * 1024
 #: A buffer filled faster than this (bytes per second) makes the next one twice as large.

@@ -220,10 +220,22 @@ def emulator(*flags: str) -> Server:
     return Server("benchmarks.emulator_proc", ["--port", "0", *flags])
 
 
+def rotation(clients: Sequence[str], run: int) -> list[str]:
+    """The order of the clients in run ``run``: each run starts one client further on.
+
+    A client's figures can depend on the one before it (a 512 MiB file it just freed, the
+    memory it gave back), so no client may always follow the same one.
+    """
+    if not clients:
+        return []
+    shift = run % len(clients)
+    return [*clients[shift:], *clients[:shift]]
+
+
 def rounds(samples: Samples, runs: int, scenario: str) -> Iterator[str]:
-    """Each client still active, run after run (round-robin, so noise spreads evenly)."""
+    """Each client still active, run after run (round-robin, rotated, so noise spreads evenly)."""
     for run in range(runs):
-        for client in samples.clients:
+        for client in rotation(list(samples.clients), run):
             if samples.active(client):
                 log(f"  {scenario}: {client} (run {run + 1}/{runs})")
                 yield client

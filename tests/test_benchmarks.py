@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks._procs import rotation  # noqa: E402
 from benchmarks.chaos import ChaosResult, render_chaos  # noqa: E402
 from benchmarks.report import (  # noqa: E402
     Goal,
@@ -317,3 +318,12 @@ def test_chaos_integrity_violations(change: dict[str, int]) -> None:
     result = chaos_result(**change)
     assert not result.intact
     assert "Integrity: VIOLATED" in render_chaos(result)
+
+
+def test_each_run_starts_one_client_further_on() -> None:
+    """Over as many runs as clients, every client runs once in every position."""
+    clients = ["a", "b", "c"]
+    orders = [rotation(clients, run) for run in range(3)]
+    assert orders == [["a", "b", "c"], ["b", "c", "a"], ["c", "a", "b"]]
+    assert all(sorted(order) == clients for order in orders)
+    assert rotation(clients, 4) == ["b", "c", "a"] and rotation([], 2) == []

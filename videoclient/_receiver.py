@@ -63,7 +63,7 @@ class BodyReceiver(asyncio.BufferedProtocol):
         url: str,
         idle_timeout: float | None,
         buffer_size: int | None = None,
-        max_ready: int = 1,
+        max_ready: int = 4,
     ) -> None:
         self._loop = asyncio.get_running_loop()
         self._left = expected
@@ -153,7 +153,7 @@ class BodyReceiver(asyncio.BufferedProtocol):
         """Take back a buffer :meth:`next` handed out, to fill it again."""
         buf = view.obj
         view.release()
-        if isinstance(buf, bytearray) and len(buf) == self._size and len(self._free) < 1:
+        if isinstance(buf, bytearray) and len(buf) == self._size and len(self._free) < 2:
             self._free.append(buf)
 
     # -- asyncio.BufferedProtocol ---------------------------------------------------------

@@ -185,3 +185,21 @@ async def test_fit_resizes_the_reference_so_the_emulator_accepts_it() -> None:
         assert video.status == "completed"
         assert emu.jobs_created == 1
         assert progress and progress[-1][0] == progress[-1][1]
+
+
+async def test_an_upload_progress_error_stops_the_create_without_a_retry() -> None:
+    """The callback's exception ends the upload as itself: one attempt at most, no job made."""
+
+    class Stop(Exception):
+        pass
+
+    def progress(done: int, total: int) -> None:
+        raise Stop("cancelled by the user")
+
+    async with running() as (emu, client):
+        with pytest.raises(Stop):
+            await client.videos.create(
+                prompt="p", size="64x64", input_reference=png(64, 64), on_upload_progress=progress
+            )
+        assert emu.count("POST", "/v1/videos") <= 1
+        assert emu.jobs_created == 0

@@ -203,6 +203,26 @@ async def test_a_retried_upload_reports_progress_again_from_the_start(
     assert calls[restart] < total and calls[restart:] == sorted(calls[restart:])
 
 
+async def test_an_error_in_the_upload_progress_callback_propagates_unretried(
+    client: AsyncVideoClient, uploads: UploadServer, tmp_path: Path, sleeps: list[float]
+) -> None:
+    """The callback's own exception comes out as itself, and the upload is not tried again."""
+    path = tmp_path / "clip.mp4"
+    sparse_mp4(path, 3 * UPLOAD_CHUNK + 5)
+
+    class Stop(Exception):
+        pass
+
+    def progress(done: int, total: int) -> None:
+        if done > UPLOAD_CHUNK:
+            raise Stop("enough")
+
+    with pytest.raises(Stop, match="enough"):
+        await client.videos.edit(video=path, prompt="p", on_upload_progress=progress)
+    assert sleeps == []  # no retry was waited for
+    assert len(uploads.requests) <= 1
+
+
 async def test_upload_progress_must_be_callable(
     client: AsyncVideoClient, uploads: UploadServer
 ) -> None:

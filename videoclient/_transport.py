@@ -323,12 +323,18 @@ class Transport:
         query = [*self._base_query, *req.params, *opts.extra_query.items()]
         return url.with_query(query)
 
-    def _body(self, req: Request, headers: CIMultiDict[str], opts: CallOptions) -> Any:
+    def _body(
+        self,
+        req: Request,
+        headers: CIMultiDict[str],
+        opts: CallOptions,
+        failed: list[Exception],
+    ) -> Any:
         if req.form is not None:
             body = encode(req.form)
             headers["Content-Type"] = body.content_type
             headers["Content-Length"] = str(body.length)
-            return _stream_segments(body.segments, opts.on_upload_progress, body.length)
+            return _stream_segments(body.segments, opts.on_upload_progress, body.length, failed)
         if req.json is not None:
             headers["Content-Type"] = "application/json"
             return _JSON.encode(req.json).encode()
@@ -374,17 +380,24 @@ class Transport:
         method = req.method
         timeout = self._client_timeout(opts.timeout, stream=req.stream)
         send_body = True
+        # What the upload progress callback raised: the caller's own error, raised as itself
+        # (aiohttp reports it as a broken connection, which would be retried).
+        failed: list[Exception] = []
         for _ in range(MAX_REDIRECTS + 1):
-            data = self._body(req, headers, opts) if send_body else None
+            data = self._body(req, headers, opts, failed) if send_body else None
             try:
                 resp = await session.request(
                     method, url, headers=headers, data=data, timeout=timeout, allow_redirects=False
                 )
             except asyncio.TimeoutError as exc:
+                if failed:
+                    raise failed[0] from None
                 raise APITimeoutError(
                     f"{method} {_safe(url)} timed out", method=method, url=_safe(url)
                 ) from exc
             except aiohttp.ClientError as exc:
+                if failed:
+                    raise failed[0] from None
                 raise APIConnectionError(
                     f"{method} {_safe(url)} failed: {_describe(exc)}", method=method, url=_safe(url)
                 ) from exc
@@ -650,19 +663,26 @@ async def _stream_segments(
     segments: tuple[bytes | FileSource, ...],
     progress: UploadProgress | None = None,
     total: int = 0,
+    failed: list[Exception] | None = None,
 ) -> AsyncIterator[bytes]:
     """Yield a multipart body: framing bytes as they are, files in chunks read off the loop.
 
     At most :data:`UPLOAD_CHUNK` bytes of a file are in memory at a time. ``progress``
     is called with (bytes yielded so far, ``total``) after each piece; a retried
-    request streams the body again, so its count starts again from 0.
+    request streams the body again, so its count starts again from 0. An exception
+    ``progress`` raises is appended to ``failed`` (then ends the body).
     """
     done = 0
 
     async def report(n: int) -> None:
         nonlocal done
         done += n
-        await notify(progress, done, total)
+        try:
+            await notify(progress, done, total)
+        except Exception as exc:
+            if failed is not None:
+                failed.append(exc)
+            raise
 
     for seg in segments:
         if isinstance(seg, bytes):

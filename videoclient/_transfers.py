@@ -58,12 +58,25 @@ WRITE_BATCH = 1024 * 1024
 #: Writes up to this size are always made in the event loop: copying that much into the
 #: page cache costs less than the hop to a worker thread (a whole thumbnail, a short clip).
 INLINE_WRITE = 64 * 1024
-#: Writes in the loop go in slices of this size, letting other tasks run in between.
-WRITE_SLICE = 1024 * 1024
+#: Every file write of a download is at most this large (the size bare aiohttp scripts
+#: write in); large page-cache writes were the costliest part of a download in kernel
+#: profiles on our benchmark VM.
+WRITE_SLICE = 256 * 1024
 #: A slice that took longer than this (seconds) moves the download's later writes above
 #: INLINE_WRITE to a worker thread: the kernel is throttling writers (a page-cache write
-#: of 1 MiB takes well under 15 ms otherwise), and the loop must not wait on the disk.
+#: of 256 KiB takes a few milliseconds at most otherwise), and the loop must not wait on
+#: the disk.
 SLOW_WRITE = 0.05
+#: In the loop, other tasks get a turn after about this many bytes written.
+YIELD_EVERY = 1024 * 1024
+
+
+def _write_sliced(fh: IO[bytes], data: bytes | memoryview) -> None:
+    """Write ``data`` in :data:`WRITE_SLICE` pieces (in a worker thread)."""
+    with memoryview(data) as whole:
+        for start in range(0, len(whole), WRITE_SLICE):
+            with whole[start : start + WRITE_SLICE] as piece:
+                fh.write(piece)
 
 
 def _write_clock() -> float:
@@ -422,11 +435,11 @@ class _BackgroundWriter:
 
     A write into the page cache is a memory copy, cheaper than a hop to a worker thread
     (and on the shared virtual machine of our benchmarks, writing from a second thread
-    while the loop received cost three times the CPU). Writes in the loop go in
-    :data:`WRITE_SLICE` pieces with a yield in between, so other tasks wait at most one
-    slice. A kernel that throttles writers (dirty pages over its limit) can hold a write
-    for long, though: once a slice takes longer than :data:`SLOW_WRITE`, every later
-    write above :data:`INLINE_WRITE` bytes goes to a worker thread, one at a time and in
+    while the loop received cost three times the CPU). Writes go in :data:`WRITE_SLICE`
+    pieces; in the loop other tasks get a turn after every :data:`YIELD_EVERY` bytes.
+    A kernel that throttles writers (dirty pages over its limit) can hold a write for
+    long, though: once a slice takes longer than :data:`SLOW_WRITE`, every later write
+    above :data:`INLINE_WRITE` bytes goes to a worker thread, one at a time and in
     order.
 
     Args:
@@ -437,7 +450,7 @@ class _BackgroundWriter:
     def __init__(self, fh: IO[bytes], release: Callable[[bytes | memoryview], None]) -> None:
         self._fh = fh
         self._release = release
-        self._inflight: asyncio.Future[int] | None = None
+        self._inflight: asyncio.Future[None] | None = None
         self._data: bytes | memoryview = b""
         #: Whether large writes go to a worker thread (after a slow one).
         self.threaded = False
@@ -452,14 +465,19 @@ class _BackgroundWriter:
                 self._release(data)
             return
         self._data = data
-        self._inflight = asyncio.get_running_loop().run_in_executor(None, self._fh.write, data)
+        self._inflight = asyncio.get_running_loop().run_in_executor(
+            None, _write_sliced, self._fh, data
+        )
 
     async def _write_here(self, data: bytes | memoryview) -> None:
         """Write ``data`` in the loop, slice by slice, timing each slice."""
+        since_yield = 0
         with memoryview(data) as whole:
             for start in range(0, len(whole), WRITE_SLICE):
-                if start:
-                    await asyncio.sleep(0)  # let other tasks run between slices
+                if since_yield >= YIELD_EVERY:
+                    since_yield = 0
+                    await asyncio.sleep(0)  # let other tasks run
+                since_yield += WRITE_SLICE
                 with whole[start : start + WRITE_SLICE] as piece:
                     began = _write_clock()
                     self._fh.write(piece)

@@ -11,7 +11,7 @@ import pytest
 import videoclient._batch_run as batch_run
 import videoclient._batch_wait as batch_wait
 import videoclient.batch as batch
-from videoclient import AsyncVideoClient
+from videoclient import AsyncVideoClient, Video
 from videoclient import _journal as jr
 from videoclient.batch import BatchEvent, BatchRequest, JournalError, run_batch
 from videoclient.emulator import FAIL_TRIGGER, SLOW_TRIGGER, Emulator, EmulatorConfig
@@ -101,6 +101,24 @@ async def test_lost_create_is_answered_with_the_first_job(
     assert (tmp_path / "k.mp4").exists()
 
 
+async def journalled_fox(
+    client: AsyncVideoClient, tmp_path: Path, *, finished: bool
+) -> tuple[Video, BatchRequest, Path]:
+    """A made job and a journal whose one line (``fox.mp4``) already has it.
+
+    The line is waiting for the job, or (``finished``) about to download it.
+    """
+    video = await client.videos.create_and_poll(prompt="a fox", size="64x64", poll_interval=0.05)
+    request = BatchRequest(prompt="a fox", size="64x64")
+    journal = tmp_path / "j.sqlite"
+    with jr.Journal(journal) as store:
+        row = jr.created(
+            jr.begin_create(jr.new_row(f"{request.fingerprint()}-1", 1, "{}", "fox.mp4")), video.id
+        )
+        store.save(jr.job_finished(row) if finished else row)
+    return video, request, journal
+
+
 @pytest.mark.parametrize(
     ("status", "retrieves"),
     [
@@ -112,14 +130,7 @@ async def test_resume_waiting_and_downloading_sends_no_create(
     client: AsyncVideoClient, emu: Emulator, tmp_path: Path, status: str, retrieves: bool
 ) -> None:
     """A line that already has a job only waits for it and/or downloads it."""
-    video = await client.videos.create_and_poll(prompt="a fox", size="64x64", poll_interval=0.05)
-    request = BatchRequest(prompt="a fox", size="64x64")
-    journal = tmp_path / "j.sqlite"
-    with jr.Journal(journal) as store:
-        row = jr.created(
-            jr.begin_create(jr.new_row(f"{request.fingerprint()}-1", 1, "{}", "fox.mp4")), video.id
-        )
-        store.save(row if status == jr.WAITING else jr.job_finished(row))
+    video, request, journal = await journalled_fox(client, tmp_path, finished=status != jr.WAITING)
     before = creates(emu)
     polls_before = emu.count("GET", f"/v1/videos/{video.id}")
     summary = await run_batch(client, [request], out_dir=tmp_path, journal=journal, **FAST)
@@ -132,14 +143,7 @@ async def test_a_rerun_removes_temp_files_a_killed_download_left(
     client: AsyncVideoClient, emu: Emulator, tmp_path: Path
 ) -> None:
     """A line stopped mid-download (SIGKILL) left a .part file: the rerun removes it."""
-    video = await client.videos.create_and_poll(prompt="a fox", size="64x64", poll_interval=0.05)
-    request = BatchRequest(prompt="a fox", size="64x64")
-    journal = tmp_path / "j.sqlite"
-    with jr.Journal(journal) as store:
-        row = jr.created(
-            jr.begin_create(jr.new_row(f"{request.fingerprint()}-1", 1, "{}", "fox.mp4")), video.id
-        )
-        store.save(jr.job_finished(row))
+    video, request, journal = await journalled_fox(client, tmp_path, finished=True)
     stale = tmp_path / ".fox.mp4.0badc0de.part"
     stale.write_bytes(b"half a video")
     others = [tmp_path / ".fox.mp4.notours.part", tmp_path / ".other.mp4.0badc0de.part"]

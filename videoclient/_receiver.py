@@ -101,10 +101,8 @@ class BodyReceiver(asyncio.BufferedProtocol):
             self._seal()
         self._last = self._loop.time()
         if self._left > 0 and transport is not None:
-            if len(self._ready) < self._max_ready:
+            if not self._paused:  # the head alone may have filled max_ready buffers
                 self._resume()
-            else:
-                self._paused = True
             self._arm(self._idle)
 
     def fail(self, error: APIConnectionError) -> None:

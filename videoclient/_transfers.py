@@ -430,7 +430,7 @@ def _publish(tmp: Path, path: Path, *, overwrite: bool) -> None:
     os.unlink(tmp)
 
 
-class _BackgroundWriter:
+class _FileWriter:
     """Writes a download to its file: in the loop while the disk keeps up, else in a thread.
 
     A write into the page cache is a memory copy, cheaper than a hop to a worker thread
@@ -631,7 +631,7 @@ class TransferOperations(VideoOperations):
         tmp = temp_path(path)
         # Opened here, not in a thread: a cancelled thread hop would leak the handle and file.
         fh = open(tmp, "xb")  # noqa: ASYNC230, SIM115 - closed in the finally below
-        # Chunks are gathered into WRITE_BATCH-sized writes (see _BackgroundWriter for
+        # Chunks are gathered into WRITE_BATCH-sized writes (see _FileWriter for
         # where they are made). Large bodies arrive as whole buffers already (raw reads),
         # written as they are and then reused.
         reader: _BodyReader | None = None
@@ -640,7 +640,7 @@ class TransferOperations(VideoOperations):
             if reader is not None:
                 reader.recycle(data)
 
-        writer = _BackgroundWriter(fh, release)
+        writer = _FileWriter(fh, release)
         try:
             try:
                 pending: list[bytes] = []

@@ -661,9 +661,9 @@ def _safe(url: URL) -> str:
 
 async def _stream_segments(
     segments: tuple[bytes | FileSource, ...],
-    progress: UploadProgress | None = None,
-    total: int = 0,
-    failed: list[Exception] | None = None,
+    progress: UploadProgress | None,
+    total: int,
+    failed: list[Exception],
 ) -> AsyncIterator[bytes]:
     """Yield a multipart body: framing bytes as they are, files in chunks read off the loop.
 
@@ -680,8 +680,7 @@ async def _stream_segments(
         try:
             await notify(progress, done, total)
         except Exception as exc:
-            if failed is not None:
-                failed.append(exc)
+            failed.append(exc)
             raise
 
     for seg in segments:

@@ -23,6 +23,7 @@ re-check their condition around every sleep, and set it before they wake.
 
 from __future__ import annotations
 
+import abc
 import os
 import select
 import sys
@@ -32,21 +33,21 @@ from collections.abc import Callable
 __all__ = ["Waker", "thread_waker"]
 
 
-class Waker:
+class Waker(abc.ABC):
     """One thread's alarm: any thread may :meth:`wake` it; only its owner :meth:`sleep` s."""
 
     __slots__ = ()
 
+    @abc.abstractmethod
     def wake(self) -> None:
         """Wake the owner, now or at its next :meth:`sleep`."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def sleep(self, timeout: float) -> None:
         """Sleep until woken (or a wake is pending) or ``timeout`` seconds passed.
 
         A signal handler that raises (Ctrl-C) ends the sleep with its exception.
         """
-        raise NotImplementedError
 
 
 #: At most this many threads get a descriptor-based waker at a time (an eventfd is one

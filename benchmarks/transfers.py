@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from ._procs import Server, attempt, rounds, run_driver
-from .fileserver import make_file
+from .fileserver import make_file, warm
 from .report import Goal, Metric, Ratio, Section
 from .samples import Samples
 from .settings import MIB, Settings
@@ -105,7 +105,7 @@ def run(settings: Settings) -> tuple[list[Section], list[str]]:
     with tempfile.TemporaryDirectory(prefix="videoclient-bench-", dir=where) as name:
         tmp = Path(name)
         (tmp / "srv").mkdir()
-        make_file(tmp / "up_big.mp4", settings.upload_bytes)
+        warm(make_file(tmp / "up_big.mp4", settings.upload_bytes))
         make_file(tmp / "up_small.mp4", 4096)
         serve = ["--dir", str(tmp / "srv"), "--size", str(settings.download_bytes)]
         with Server("benchmarks.fileserver", serve) as srv:
@@ -120,7 +120,8 @@ def run(settings: Settings) -> tuple[list[Section], list[str]]:
     server = (
         "Served by `benchmarks/fileserver.py` in its own process (aiohttp `FileResponse`: "
         "sendfile, Content-Length, ETag, Range), from a sparse file, over loopback; every "
-        f"client's files are written to {storage}."
+        f"client's files are written to {storage}. The served and uploaded files are read "
+        "once before the first run, so no client pays for bringing them into the page cache."
     )
     download = Section(
         key="download",

@@ -332,15 +332,19 @@ async def test_writes_move_to_a_thread_once_one_is_slow(
     assert len(big) - sum(writes) <= _receiver.MIN_BUFFER_SIZE + _transfers.INLINE_WRITE
 
 
-async def test_writes_in_the_loop_go_in_slices_with_other_tasks_between(
-    big_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """No write in the loop is larger than WRITE_SLICE; other tasks run every YIELD_EVERY bytes."""
-    monkeypatch.setattr(_transfers, "WRITE_SLICE", 16 * 1024)
-    monkeypatch.setattr(_transfers, "YIELD_EVERY", 16 * 1024)
-    sizes: list[int] = []
-    seen: list[int] = []  # the ticker's count at each write
-    ticks = 0
+class RecordedWrites:
+    """Every write a download makes to its file: ``(file offset, length)`` and a tick count."""
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[int, int]] = []
+        self.ticks_seen: list[int] = []
+        self.ticks = 0
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> RecordedWrites:
+    """Records the writes of every file ``_transfers`` opens."""
+    rec = RecordedWrites()
     real_open = open
 
     class Recording:
@@ -348,8 +352,8 @@ async def test_writes_in_the_loop_go_in_slices_with_other_tasks_between(
             self._fh = fh
 
         def write(self, data: Any) -> int:
-            sizes.append(len(data))
-            seen.append(ticks)
+            rec.writes.append((self._fh.tell(), len(data)))
+            rec.ticks_seen.append(rec.ticks)
             return int(self._fh.write(data))
 
         def __getattr__(self, name: str) -> Any:
@@ -358,11 +362,19 @@ async def test_writes_in_the_loop_go_in_slices_with_other_tasks_between(
     monkeypatch.setattr(
         _transfers, "open", lambda *a, **k: Recording(real_open(*a, **k)), raising=False
     )
+    return rec
+
+
+async def test_writes_in_the_loop_go_in_slices_with_other_tasks_between(
+    big_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recorded: RecordedWrites
+) -> None:
+    """No write in the loop is larger than WRITE_SLICE; other tasks run every YIELD_EVERY bytes."""
+    monkeypatch.setattr(_transfers, "WRITE_SLICE", 16 * 1024)
+    monkeypatch.setattr(_transfers, "YIELD_EVERY", 16 * 1024)
 
     async def ticker() -> None:
-        nonlocal ticks
         while True:
-            ticks += 1
+            recorded.ticks += 1
             await asyncio.sleep(0)
 
     task = asyncio.create_task(ticker())
@@ -372,11 +384,47 @@ async def test_writes_in_the_loop_go_in_slices_with_other_tasks_between(
     finally:
         task.cancel()
     assert path.read_bytes() == big_server.data
+    sizes = [n for _, n in recorded.writes]
     assert sizes and max(sizes) <= 16 * 1024 and sum(sizes) == len(big_server.data)
     # Other tasks ran between any two slices of one buffer; only where one buffer ends and
     # the next, already received, begins may two writes follow each other directly.
+    seen = recorded.ticks_seen
     back_to_back = sum(a == b for a, b in itertools.pairwise(seen))
     assert back_to_back <= len(seen) // 4, (back_to_back, len(seen))
+
+
+def _crossed_boundaries(writes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The writes with an offset ``PAGE_SIZE + k * WRITE_SLICE`` strictly inside them."""
+    page, step = _transfers.PAGE_SIZE, _transfers.WRITE_SLICE
+    bad = []
+    for at, n in writes:
+        after_first = max(at + 1, page)  # the first boundary that could lie inside
+        first = page + -(-(after_first - page) // step) * step
+        if first < at + n:
+            bad.append((at, n))
+    return bad
+
+
+@pytest.mark.parametrize("threaded", [False, True], ids=["loop-writes", "thread-writes"])
+async def test_download_writes_start_on_odd_pages(
+    big_server: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    recorded: RecordedWrites,
+    threaded: bool,
+) -> None:
+    """Writes end at PAGE_SIZE + k * WRITE_SLICE: the first is one page, none crosses a cut."""
+    if threaded:  # every write is timed as slow: later ones go to a worker thread
+        ticks = iter(range(10**6))
+        monkeypatch.setattr(_transfers, "_write_clock", lambda: float(next(ticks)))
+    async with AsyncVideoClient(KEY, base_url=big_server.base_url) as client:
+        path = await client.videos.download("video_1", tmp_path / "v.mp4")
+    assert path.read_bytes() == big_server.data
+    writes = recorded.writes
+    assert writes[0] == (0, _transfers.PAGE_SIZE)
+    assert [at for at, _ in writes] == list(itertools.accumulate([0] + [n for _, n in writes[:-1]]))
+    assert _crossed_boundaries(writes) == []
+    assert max(n for _, n in writes) == _transfers.WRITE_SLICE
 
 
 async def test_small_bodies_stay_on_the_pooled_connection(
@@ -405,9 +453,10 @@ async def test_emulator_downloads_read_raw_are_byte_identical(
         assert (await client.videos.retrieve(video.id)).status == "completed"
 
 
-def test_thread_writes_go_in_slices_too() -> None:
-    """A write handed to a worker thread is cut into WRITE_SLICE pieces, in order."""
-    data = bytes(range(256)) * 1000  # 250 KiB
+@pytest.mark.parametrize("pos", [0, 1, 4095, 4096, 4097, 300_000, 262_144 + 4096])
+def test_thread_writes_go_in_the_same_pieces(pos: int) -> None:
+    """A write handed to a worker thread is cut as in the loop (``_pieces``), in order."""
+    data = bytes(range(256)) * 4000  # about 1 MiB
     pieces: list[bytes] = []
 
     class Sink:
@@ -415,7 +464,25 @@ def test_thread_writes_go_in_slices_too() -> None:
             pieces.append(bytes(piece))
             return len(piece)
 
-    _transfers._write_sliced(Sink(), memoryview(data))  # type: ignore[arg-type]
+    _transfers._write_sliced(Sink(), memoryview(data), pos)  # type: ignore[arg-type]
     assert b"".join(pieces) == data
-    assert max(map(len, pieces)) <= _transfers.WRITE_SLICE
-    assert len(pieces) == -(-len(data) // _transfers.WRITE_SLICE)
+    assert [len(p) for p in pieces] == [
+        end - start for start, end in _transfers._pieces(pos, len(data))
+    ]
+
+
+def test_pieces_tile_the_write_and_end_at_odd_page_cuts() -> None:
+    """Pieces are contiguous, at most WRITE_SLICE, and end only at PAGE_SIZE + k * WRITE_SLICE."""
+    page, step = _transfers.PAGE_SIZE, _transfers.WRITE_SLICE
+    assert step % (2 * page) == 0  # every cut is on an odd page
+    positions = [0, 1, page - 1, page, page + 1, step, step + page, 3 * step + 5, 10**9 + 7]
+    for pos in positions:
+        for length in (1, page - 1, page, step - 1, step, step + page + 1, 5 * step + 3):
+            pieces = list(_transfers._pieces(pos, length))
+            assert pieces[0][0] == 0 and pieces[-1][1] == length
+            assert all(a[1] == b[0] for a, b in itertools.pairwise(pieces))
+            assert all(0 < end - start <= step for start, end in pieces)
+            for _, end in pieces[:-1]:
+                assert (pos + end - page) % step == 0, (pos, length, end)
+            assert _crossed_boundaries([(pos + s, e - s) for s, e in pieces]) == []
+    assert list(_transfers._pieces(0, 0)) == []

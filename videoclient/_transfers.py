@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mmap
 import os
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Union
@@ -60,8 +61,10 @@ WRITE_BATCH = 1024 * 1024
 INLINE_WRITE = 64 * 1024
 #: Every file write of a download is at most this large (the size bare aiohttp scripts
 #: write in); large page-cache writes were the costliest part of a download in kernel
-#: profiles on our benchmark VM.
+#: profiles on our benchmark VM. A multiple of two pages (see :func:`_pieces`).
 WRITE_SLICE = 256 * 1024
+#: The page size the pieces of a write are laid out by.
+PAGE_SIZE = mmap.PAGESIZE
 #: A slice that took longer than this (seconds) moves the download's later writes above
 #: INLINE_WRITE to a worker thread: the kernel is throttling writers (a page-cache write
 #: of 256 KiB takes a few milliseconds at most otherwise), and the loop must not wait on
@@ -71,11 +74,38 @@ SLOW_WRITE = 0.05
 YIELD_EVERY = 1024 * 1024
 
 
-def _write_sliced(fh: IO[bytes], data: bytes | memoryview) -> None:
-    """Write ``data`` in :data:`WRITE_SLICE` pieces (in a worker thread)."""
+def _pieces(pos: int, length: int) -> Iterator[tuple[int, int]]:
+    """How to cut a write of ``length`` bytes at file offset ``pos``: ``(start, end)`` offsets.
+
+    Pieces are at most :data:`WRITE_SLICE` long, and each ends at the next file offset of
+    the form ``PAGE_SIZE + k * WRITE_SLICE`` (or at the end of the data), so every piece
+    that does not continue a page starts on an odd-numbered page.
+
+    Why: Linux sizes the page-cache folios of a write by the alignment of the page it
+    starts on, so aligned 256 KiB writes get 256 KiB folios, carved from large free
+    blocks. On virtual machines whose host takes free guest memory back (virtio-balloon
+    free page reporting, like the Firecracker VMs of our benchmarks) those are the very
+    pages the host reclaimed, and the first touch of each one faults to the host: in
+    about a third of runs a 512 MiB download spent over a second more in the kernel
+    (0.3x curl instead of 1.4x). Writes starting on an odd page get small folios, which
+    the kernel recycles warm, as it does for curl's and aiohttp's unaligned writes. On a
+    warm page cache this costs about 25 ms per 512 MiB.
+    """
+    start = 0
+    while start < length:
+        at = pos + start
+        # The next cut after ``at`` (Python's % is never negative: below PAGE_SIZE it is PAGE_SIZE).
+        cut = at + WRITE_SLICE - (at - PAGE_SIZE) % WRITE_SLICE
+        end = min(length, cut - pos)
+        yield start, end
+        start = end
+
+
+def _write_sliced(fh: IO[bytes], data: bytes | memoryview, pos: int) -> None:
+    """Write ``data``, which goes at file offset ``pos``, in :func:`_pieces` (in a thread)."""
     with memoryview(data) as whole:
-        for start in range(0, len(whole), WRITE_SLICE):
-            with whole[start : start + WRITE_SLICE] as piece:
+        for start, end in _pieces(pos, len(whole)):
+            with whole[start:end] as piece:
                 fh.write(piece)
 
 
@@ -435,8 +465,9 @@ class _FileWriter:
 
     A write into the page cache is a memory copy, cheaper than a hop to a worker thread
     (and on the shared virtual machine of our benchmarks, writing from a second thread
-    while the loop received cost three times the CPU). Writes go in :data:`WRITE_SLICE`
-    pieces; in the loop other tasks get a turn after every :data:`YIELD_EVERY` bytes.
+    while the loop received cost three times the CPU). Writes go in the pieces
+    :func:`_pieces` lays out; in the loop other tasks get a turn after every
+    :data:`YIELD_EVERY` bytes.
     A kernel that throttles writers (dirty pages over its limit) can hold a write for
     long, though: once a slice takes longer than :data:`SLOW_WRITE`, every later write
     above :data:`INLINE_WRITE` bytes goes to a worker thread, one at a time and in
@@ -452,37 +483,47 @@ class _FileWriter:
         self._release = release
         self._inflight: asyncio.Future[None] | None = None
         self._data: bytes | memoryview = b""
+        self._pos = 0
         #: Whether large writes go to a worker thread (after a slow one).
         self.threaded = False
 
     async def write(self, data: bytes | memoryview) -> None:
         """Write ``data`` now, or start writing it in a thread (after the previous write)."""
         await self.drain()
+        pos = self._pos
+        self._pos += len(data)
         if not self.threaded or len(data) <= INLINE_WRITE:
             try:
-                await self._write_here(data)
+                await self._write_here(data, pos)
             finally:
                 self._release(data)
             return
         self._data = data
         self._inflight = asyncio.get_running_loop().run_in_executor(
-            None, _write_sliced, self._fh, data
+            None, _write_sliced, self._fh, data, pos
         )
 
-    async def _write_here(self, data: bytes | memoryview) -> None:
-        """Write ``data`` in the loop, slice by slice, timing each slice."""
+    async def _write_here(self, data: bytes | memoryview, pos: int) -> None:
+        """Write ``data`` (at file offset ``pos``) in the loop, piece by piece, timing each."""
         since_yield = 0
         with memoryview(data) as whole:
-            for start in range(0, len(whole), WRITE_SLICE):
+            for start, end in _pieces(pos, len(whole)):
                 if since_yield >= YIELD_EVERY:
                     since_yield = 0
                     await asyncio.sleep(0)  # let other tasks run
-                since_yield += WRITE_SLICE
-                with whole[start : start + WRITE_SLICE] as piece:
+                since_yield += end - start
+                with whole[start:end] as piece:
                     began = _write_clock()
                     self._fh.write(piece)
                     if _write_clock() - began > SLOW_WRITE:
                         self.threaded = True
+
+    async def rewind(self) -> None:
+        """Empty the file, to write it again from its start."""
+        await self.drain()
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._pos = 0
 
     async def drain(self, *, raise_errors: bool = True) -> None:
         """Wait until no write is running, even while being cancelled.
@@ -658,9 +699,7 @@ class TransferOperations(VideoOperations):
                     nonlocal pending_size
                     pending.clear()
                     pending_size = 0
-                    await writer.drain()
-                    fh.seek(0)
-                    fh.truncate()
+                    await writer.rewind()
                     assert reader is not None
                     await notify(on_progress, 0, reader.meta.total)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -141,13 +141,12 @@ class CannedServer:
         return web.json_response(body, status=status, headers=headers)
 
 
-@pytest.fixture
-async def canned(sleeps: list[float]) -> Any:
-    """A CannedServer running on an ephemeral loopback port."""
+@contextlib.asynccontextmanager
+async def serving_all(srv: Any) -> AsyncIterator[Any]:
+    """Run ``srv.handle`` for every path on an ephemeral loopback port (sets ``srv.server``)."""
     from aiohttp import web
     from aiohttp.test_utils import TestServer
 
-    srv = CannedServer()
     app = web.Application(client_max_size=1024**3)
     app.router.add_route("*", "/{tail:.*}", srv.handle)
     server = TestServer(app, host="127.0.0.1")
@@ -157,6 +156,13 @@ async def canned(sleeps: list[float]) -> Any:
         yield srv
     finally:
         await server.close()
+
+
+@pytest.fixture
+async def canned(sleeps: list[float]) -> Any:
+    """A CannedServer running on an ephemeral loopback port."""
+    async with serving_all(CannedServer()) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 import videoclient._files as files_mod
+from tests.conftest import serving_all
 from videoclient import AsyncVideoClient
 from videoclient._transport import UPLOAD_CHUNK
 
@@ -72,16 +73,8 @@ class UploadServer:
 
 @pytest.fixture
 async def uploads(sleeps: list[float]) -> AsyncIterator[UploadServer]:
-    srv = UploadServer()
-    app = web.Application(client_max_size=1024**3)
-    app.router.add_route("*", "/{tail:.*}", srv.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    srv.server = server
-    try:
+    async with serving_all(UploadServer()) as srv:
         yield srv
-    finally:
-        await server.close()
 
 
 @pytest.fixture

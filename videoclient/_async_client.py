@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._config import DEFAULT_TIMEOUT, ClientConfig, Secret, SSLOption, Timeout, TokenProvider
+from ._errors import APIConnectionError
 from ._generate import GenerateOperations
 from ._options import CallOptions, resolve_options
 
@@ -74,6 +75,7 @@ class AsyncVideoClient:
     def _init(self, config: ClientConfig) -> None:
         self._config = config
         self._transport: Transport | None = None
+        self._closed = False
         # Most calls pass no options: their CallOptions (frozen) is worked out once.
         self._default_options = resolve_options(config, {})
         self.videos = AsyncVideos(self)
@@ -151,6 +153,8 @@ class AsyncVideoClient:
 
     def _get_transport(self) -> Transport:
         if self._transport is None:
+            if self._closed:
+                raise APIConnectionError("the client is closed")
             from ._transport import Transport  # aiohttp is imported here, on first use
 
             self._transport = Transport(self._config)
@@ -163,6 +167,7 @@ class AsyncVideoClient:
 
     async def close(self) -> None:
         """Close the HTTP session. Idempotent; the client cannot be used afterwards."""
+        self._closed = True
         if self._transport is not None:
             await self._transport.close()
 

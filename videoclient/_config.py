@@ -113,6 +113,17 @@ class ClientConfig:
             raise ValueError("max_connections must be >= 1")
         if not self.base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {self.base_url!r}")
+        # Not echoed in these errors: what is wrong with it may be a secret.
+        authority = self.base_url.split("://", 1)[1].split("/", 1)[0]
+        if "@" in authority:
+            raise ValueError(
+                "base_url must not contain user info (credentials): pass the key as api_key"
+            )
+        if "?" in self.base_url or "#" in self.base_url:
+            raise ValueError(
+                "base_url must not contain a query or fragment: pass query parameters as "
+                "default_query={...}"
+            )
 
     @classmethod
     def from_env(

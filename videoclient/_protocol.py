@@ -277,7 +277,7 @@ def raise_for_status(resp: Response, *, method: str | None = None, url: str | No
     body: Any
     try:
         body = json.loads(resp.body) if resp.body else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read
         body = None
     message, code, param, err_type = _error_fields(body)
     if body is None:
@@ -317,7 +317,7 @@ def parse_model(
 
     try:
         data = _loads(resp.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read
         snippet = _readable_text(resp.body, 80)
         raise invalid(f"the response is not valid JSON ({snippet!r})") from None
     try:

@@ -66,7 +66,10 @@ def server_delay(headers: Mapping[str, str], *, now: float | None = None) -> flo
             parsed = email.utils.parsedate_tz(raw)
             if parsed is None:
                 return None
-            stamp = email.utils.mktime_tz(parsed)
+            try:
+                stamp = email.utils.mktime_tz(parsed)
+            except (ValueError, OverflowError):  # a date no clock can reach: no server delay
+                return None
             delay = stamp - (time.time() if now is None else now)
         if 0 <= delay <= MAX_SERVER_DELAY:
             return delay

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import platform
+import re
 import time
 import warnings
 from collections.abc import AsyncIterator, Mapping
@@ -166,9 +167,13 @@ class StreamResponse:
         return receiver
 
 
+_URL_SECRETS = re.compile(r"(https?://)(?:[^\s/@]*@)?([^\s?#'\"]*)(?:[?#][^\s'\"]*)?")
+
+
 def _describe(exc: BaseException) -> str:
+    """A short text for ``exc``, without the user info or query of any URL in it."""
     text = str(exc) or type(exc).__name__
-    return text[:300]
+    return _URL_SECRETS.sub(r"\1\2", text)[:300]
 
 
 def _lower(headers: Any) -> dict[str, str]:
@@ -199,6 +204,7 @@ class Transport:
         self._config = config
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
         # While the server's rate limit is in force (a 429 asked us to wait until this
         # monotonic time), no request of this client goes out: one 429 pauses the whole
         # client instead of every concurrent call finding the limit on its own.
@@ -240,7 +246,14 @@ class Transport:
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
             raise APIConnectionError("the client is closed")
+        if self._other_loop():
+            raise APIConnectionError(
+                "this client is bound to the event loop it first sent a request in, and this "
+                "is another one (a second asyncio.run?): create one client per event loop, "
+                "or use the blocking VideoClient"
+            )
         if self._session is None:
+            self._loop = asyncio.get_running_loop()
             _warn_if_insecure(self._base)
             cfg = self._config
             ssl_opt: Any = True if cfg.ssl is None else cfg.ssl
@@ -262,12 +275,22 @@ class Transport:
             )
         return self._session
 
+    def _other_loop(self) -> bool:
+        """Whether the session belongs to an event loop other than the running one."""
+        return self._loop is not None and self._loop is not asyncio.get_running_loop()
+
     async def close(self) -> None:
         """Close the session (once); later calls do nothing."""
         self._closed = True
         session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        if session is None:
+            return
+        if self._loop is not None and self._loop.is_closed():
+            # Its loop is gone, and with it every connection: nothing is left to close
+            # (and aiohttp cannot close a connector from another loop).
+            session.detach()
+            return
+        await session.close()
 
     # -- building one attempt ----------------------------------------------------------------
 
@@ -409,7 +432,7 @@ class Transport:
             resp.release()
             if origin is None:
                 origin = url.origin()
-            target = url.join(URL(location))
+            target = _redirect_target(url, location, method)
             if target.origin() != origin:
                 for name in _CREDENTIAL_HEADERS:
                     headers.popall(name, None)
@@ -451,7 +474,10 @@ class Transport:
         headers: Mapping[str, str] | None,
         status: int | None = None,
     ) -> bool:
-        """Sleep before the next attempt if one is left; False when the budget is spent."""
+        """Sleep before the next attempt if one is left; False when the budget is spent
+        (or the client was closed: nothing could be sent)."""
+        if self._closed or self._other_loop():
+            return False
         # Every body can be sent again: files are re-opened (or re-seeked) per attempt.
         delay = _retry.retry_delay(attempt + 1, headers)
         if status == 429:
@@ -654,6 +680,25 @@ def _warn_if_insecure(base: URL) -> None:
         )
 
 
+def _redirect_target(url: URL, location: str, method: str) -> URL:
+    """Where a redirect's ``Location`` points, resolved against ``url``, without user info.
+
+    Raises:
+        APIConnectionError: The location is not a usable http(s) URL.
+    """
+    try:
+        target = url.join(URL(location))
+        if target.scheme not in ("http", "https") or not target.host:
+            raise ValueError(target.scheme)
+        if target.user is not None or target.password is not None:
+            target = target.with_user(None)  # credentials in a URL are never followed
+    except ValueError:
+        raise APIConnectionError(
+            "the server redirected to an invalid URL", method=method, url=_safe(url)
+        ) from None
+    return target
+
+
 def _safe(url: URL) -> str:
     """The URL without user info or query (signed URLs carry secrets in the query)."""
     return str(url.with_user(None).with_query(None))
@@ -670,7 +715,9 @@ async def _stream_segments(
     At most :data:`UPLOAD_CHUNK` bytes of a file are in memory at a time. ``progress``
     is called with (bytes yielded so far, ``total``) after each piece; a retried
     request streams the body again, so its count starts again from 0. An exception
-    ``progress`` raises is appended to ``failed`` (then ends the body).
+    ``progress`` raises is appended to ``failed`` (then ends the body), and so is an
+    :class:`OSError` reading a file (gone, unreadable, or shorter than when it was checked):
+    the caller's own errors, raised as themselves rather than retried.
     """
     done = 0
 
@@ -688,12 +735,19 @@ async def _stream_segments(
             yield seg
             await report(len(seg))
             continue
-        with seg.open() as fh:
-            remaining = seg.size
-            while remaining > 0:
-                chunk = await anyio.to_thread.run_sync(fh.read, min(UPLOAD_CHUNK, remaining))
-                if not chunk:
-                    raise APIConnectionError(f"{seg.filename} ended before its declared size")
-                remaining -= len(chunk)
-                yield chunk
-                await report(len(chunk))
+        try:
+            with seg.open() as fh:
+                remaining = seg.size
+                while remaining > 0:
+                    chunk = await anyio.to_thread.run_sync(fh.read, min(UPLOAD_CHUNK, remaining))
+                    if not chunk:
+                        raise OSError(
+                            f"{seg.filename} ended {remaining} bytes before its size when "
+                            f"checked ({seg.size} bytes): it changed during the upload"
+                        )
+                    remaining -= len(chunk)
+                    yield chunk
+                    await report(len(chunk))
+        except OSError as exc:  # gone, unreadable or cut since checked: the caller's error
+            failed.append(exc)
+            raise

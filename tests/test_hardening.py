@@ -1,0 +1,218 @@
+"""Odd servers and misuse: every failure is a typed error, at once when retrying cannot help.
+
+A scripted loopback aiohttp server (real sockets) plays the odd answers: dates past any
+clock in ``Retry-After``, malformed or credential-carrying redirects, JSON nested too deep
+to read. The rest is misuse: a closed client, a client carried to another event loop,
+an upload file that changes after it was checked, a ``base_url`` with secrets in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from tests.conftest import serving_all
+from videoclient import (
+    APIConnectionError,
+    APIResponseValidationError,
+    AsyncVideoClient,
+    InternalServerError,
+)
+from videoclient._transport import UPLOAD_CHUNK, _describe
+
+KEY = "sk-test-SECRET-hardening"
+VIDEO = {"id": "video_1", "object": "video", "status": "completed", "progress": 100}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Scripted:
+    """Answers each path with its handler; counts requests per path."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Handler] = {}
+        self.hits: dict[str, int] = {}
+        self.auth: dict[str, str | None] = {}
+        self.server: TestServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("/v1"))
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.hits[request.path] = self.hits.get(request.path, 0) + 1
+        self.auth[request.path] = request.headers.get("Authorization")
+        handler = self.routes.get(request.path)
+        if handler is None:
+            await request.read()
+            resp = web.json_response(VIDEO)
+        else:
+            resp = await handler(request)
+        resp.force_close()  # no pooled connection outlives a test's event loop
+        return resp
+
+
+@pytest.fixture
+async def scripted(sleeps: list[float]) -> AsyncIterator[Scripted]:
+    async with serving_all(Scripted()) as srv:
+        yield srv
+
+
+async def test_a_client_closed_before_use_sends_nothing(
+    scripted: Scripted, sleeps: list[float]
+) -> None:
+    """close() before the first request still closes: calls fail at once, nothing is sent."""
+    client = AsyncVideoClient(KEY, base_url=scripted.base_url)
+    await client.close()
+    with pytest.raises(APIConnectionError, match="closed"):
+        await client.videos.retrieve("video_1")
+    assert scripted.hits == {} and sleeps == []
+    await client.close()  # still idempotent
+
+
+async def test_a_closed_client_fails_at_once_without_retries(
+    scripted: Scripted, sleeps: list[float]
+) -> None:
+    """A call after close() is not retried with back-off: nothing could ever be sent."""
+    async with AsyncVideoClient(KEY, base_url=scripted.base_url) as client:
+        assert (await client.videos.retrieve("video_1")).id == "video_1"
+    with pytest.raises(APIConnectionError, match="closed"):
+        await client.videos.retrieve("video_1")
+    assert sleeps == [] and scripted.hits == {"/v1/videos/video_1": 1}
+
+
+async def test_a_retry_after_date_past_any_clock_is_ignored(
+    scripted: Scripted, sleeps: list[float]
+) -> None:
+    """A Retry-After date no clock can reach falls back to the normal back-off."""
+    answers = iter([503, 200])
+
+    async def busy(request: web.Request) -> web.StreamResponse:
+        if next(answers) == 503:
+            far = {"Retry-After": "Mon, 01 Jan 99999 00:00:00 GMT"}
+            return web.Response(status=503, text="busy", headers=far)
+        return web.json_response(VIDEO)
+
+    scripted.routes["/v1/videos/video_1"] = busy
+    async with AsyncVideoClient(KEY, base_url=scripted.base_url) as client:
+        assert (await client.videos.retrieve("video_1")).id == "video_1"
+    assert len(sleeps) == 1 and 0 < sleeps[0] <= 8
+
+
+async def test_a_malformed_redirect_is_a_connection_error(scripted: Scripted) -> None:
+    """A Location that is not a usable http(s) URL is an APIConnectionError, not ValueError."""
+    for location in ("http://[::1", "ftp://example.test/x", "mailto:someone@example.test"):
+
+        async def redirect(request: web.Request, location: str = location) -> web.StreamResponse:
+            return web.Response(status=302, headers={"Location": location})
+
+        scripted.routes["/v1/videos/video_1"] = redirect
+        async with AsyncVideoClient(KEY, base_url=scripted.base_url, max_retries=0) as client:
+            with pytest.raises(APIConnectionError, match="redirected to an invalid URL"):
+                await client.videos.retrieve("video_1")
+
+
+async def test_a_redirect_with_user_info_is_followed_without_it(scripted: Scripted) -> None:
+    """Credentials in a redirect URL are dropped; the API key still goes to its own origin."""
+
+    async def redirect(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=302, headers={"Location": f"http://user:pw@{request.host}/ok"})
+
+    scripted.routes["/v1/videos/video_1"] = redirect
+    async with AsyncVideoClient(KEY, base_url=scripted.base_url, max_retries=0) as client:
+        assert (await client.videos.retrieve("video_1")).id == "video_1"
+    assert scripted.hits["/ok"] == 1 and scripted.auth["/ok"] == f"Bearer {KEY}"
+
+
+async def test_json_nested_too_deep_is_a_typed_error(scripted: Scripted) -> None:
+    """A body nested past the recursion limit is a typed error, never a RecursionError."""
+    deep = b"[" * 200_000
+
+    async def error(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=500, body=deep, content_type="application/json")
+
+    async def success(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=200, body=deep, content_type="application/json")
+
+    scripted.routes["/v1/videos/video_e"] = error
+    scripted.routes["/v1/videos/video_s"] = success
+    async with AsyncVideoClient(KEY, base_url=scripted.base_url, max_retries=0) as client:
+        with pytest.raises(InternalServerError):
+            await client.videos.retrieve("video_e")
+        with pytest.raises(APIResponseValidationError):
+            await client.videos.retrieve("video_s")
+
+
+@pytest.mark.parametrize("change", ["removed", "cut"])
+async def test_an_upload_file_changed_after_its_check_is_the_callers_error(
+    scripted: Scripted, sleeps: list[float], tmp_path: Path, change: str
+) -> None:
+    """A file removed or cut short mid-upload raises an OSError as itself, unretried."""
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(3 * UPLOAD_CHUNK))
+    calls = 0
+
+    def tamper(done: int, total: int) -> None:
+        nonlocal calls
+        calls += 1
+        if change == "removed" and calls == 1:  # after the framing, before the file opens
+            path.unlink()
+        if change == "cut" and done > UPLOAD_CHUNK:  # after the file's first chunk
+            with open(path, "r+b") as fh:
+                fh.truncate(10)
+
+    query = {"sig": "QUERYSECRET"}
+    async with AsyncVideoClient(KEY, base_url=scripted.base_url, default_query=query) as client:
+        expected = FileNotFoundError if change == "removed" else OSError
+        with pytest.raises(expected) as caught:
+            await client.videos.edit(
+                prompt="p", video=path, on_upload_progress=tamper, max_retries=2
+            )
+    assert not isinstance(caught.value, APIConnectionError)
+    if change == "cut":
+        assert "changed during the upload" in str(caught.value)
+    assert "QUERYSECRET" not in str(caught.value) and sleeps == []
+
+
+def test_error_texts_lose_the_user_info_and_query_of_urls() -> None:
+    """Exception texts from aiohttp are cleaned of URL credentials and queries."""
+    exc = OSError("POST http://u:pw@h:1/v1/videos/edits?sig=QUERYSECRET failed; url='http://h/a#x'")
+    text = _describe(exc)
+    assert text == "POST http://h:1/v1/videos/edits failed; url='http://h/a'"
+
+
+@pytest.mark.parametrize(
+    "base_url", ["http://h/v1?key=SECRET", "http://user:SECRET@h/v1", "http://h/v1#SECRET"]
+)
+def test_a_base_url_with_secrets_in_it_is_refused_without_showing_them(base_url: str) -> None:
+    """Queries, fragments and user info in base_url are refused; the error does not echo them."""
+    with pytest.raises(ValueError, match="base_url must not contain") as caught:
+        AsyncVideoClient(KEY, base_url=base_url)
+    assert "SECRET" not in str(caught.value)
+
+
+async def test_a_client_carried_to_another_event_loop_gets_a_clear_error(
+    scripted: Scripted, sleeps: list[float]
+) -> None:
+    """A client first used in another (now closed) loop fails clearly, at once; close() works."""
+    client = AsyncVideoClient(KEY, base_url=scripted.base_url)
+    outcome: list[Any] = []
+
+    def first_loop() -> None:
+        outcome.append(asyncio.run(client.videos.retrieve("video_1")))
+
+    thread = threading.Thread(target=first_loop)
+    thread.start()
+    await asyncio.to_thread(thread.join)
+    assert outcome[0].id == "video_1"
+    with pytest.raises(APIConnectionError, match="another one"):
+        await client.videos.retrieve("video_1")
+    assert sleeps == [] and scripted.hits == {"/v1/videos/video_1": 1}
+    await client.close()

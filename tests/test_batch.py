@@ -284,6 +284,19 @@ async def test_bad_requests_fail_before_anything(
     )
 
 
+@pytest.mark.parametrize(
+    "name", ["videoclient-journal.sqlite", "./videoclient-journal.sqlite-wal", "own.db.lock"]
+)
+async def test_a_line_may_not_write_the_journal(
+    client: AsyncVideoClient, emu: Emulator, tmp_path: Path, name: str
+) -> None:
+    """A line whose output is the journal (or one of its files) is refused before any request."""
+    journal = tmp_path / ("own.db" if name.startswith("own") else batch.DEFAULT_JOURNAL_NAME)
+    with pytest.raises(ValueError, match="the batch's journal"):
+        await run_batch(client, [{"prompt": "a", "name": name}], out_dir=tmp_path, journal=journal)
+    assert len(emu.request_log) == 0
+
+
 async def test_unreadable_reference_fails_only_its_line(
     client: AsyncVideoClient, tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,24 @@ def test_relative_reference_is_taken_from_the_batch_file_directory(tmp_path: Pat
             r"p.csv:2: more cells than columns",
             id="csv-too-many-cells",
         ),
+        pytest.param(
+            "p.csv",
+            'prompt,seconds\nfirst,1\n"second, with a stray quote,1\nthird,1\nfourth,1\n',
+            r"p.csv:3: malformed CSV",
+            id="csv-stray-quote",
+        ),
+        pytest.param(
+            "p.csv",
+            'prompt,seconds\n"a "quoted" word",1\n',
+            r"p.csv:2: malformed CSV",
+            id="csv-quote-inside-quoted-field",
+        ),
+        pytest.param(
+            "p.jsonl",
+            '{"prompt": "x", "name": "a\\u0000b"}\n',
+            r"p.jsonl:1: name must not contain control characters",
+            id="nul-in-name",
+        ),
     ],
 )
 def test_malformed_input_names_file_and_line(
@@ -137,6 +156,29 @@ def test_output_name_collision_is_refused() -> None:
         output_names(
             [BatchRequest(prompt="x", name="cat"), BatchRequest(prompt="y", name="cat.mp4")]
         )
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("boat", "./boat.mp4"), ("sub//boat", "sub/./boat.mp4"), ("Boat", "boat.mp4")],
+)
+def test_names_of_one_file_spelt_differently_collide(first: str, second: str) -> None:
+    """Names are compared normalised and case-folded (one file on macOS and Windows)."""
+    with pytest.raises(ValueError, match="requests 1 and 2 would both write"):
+        output_names([BatchRequest(prompt="x", name=first), BatchRequest(prompt="y", name=second)])
+    assert output_names([BatchRequest(prompt="x", name="./sub//boat")]) == ["sub/boat.mp4"]
+
+
+def test_jsonl_lines_end_only_at_newlines(tmp_path: Path) -> None:
+    """U+2028, U+2029 and U+0085 may stand unescaped in JSON: they do not end a line."""
+    f = tmp_path / "p.jsonl"
+    prompt = "a boat\u2028at night\u2029in rain\x85"
+    lines = [json.dumps({"prompt": prompt}, ensure_ascii=False), "{broken"]
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"p\.jsonl:2: not valid JSON"):
+        read_requests(f)
+    f.write_text(lines[0] + "\n", encoding="utf-8")
+    assert [r.prompt for r in read_requests(f)] == [prompt]
 
 
 def test_aimd_halves_once_per_crowd_and_recovers() -> None:

@@ -262,6 +262,30 @@ def test_generate_refuses_existing_output_before_creating(
     assert emu.count("POST", "/v1/videos") == 0
 
 
+@pytest.mark.parametrize("mode", ["--json", "--quiet", None])
+@pytest.mark.parametrize("command", ["generate", "create"])
+def test_a_job_left_behind_by_an_error_is_named_on_stderr(
+    run: Any, emu: EmulatorThread, mode: str | None, command: str
+) -> None:
+    """When a created job's wait ends in an error, stderr names the job and how to get it."""
+    extra = ["--wait"] if command == "create" else []
+    args = [*([mode] if mode else []), command, "slow [emulator:slow]", *SMALL, *extra]
+    result = run(*args, "--timeout", "0.2")
+    assert result.exit_code == 1
+    assert result.stdout == "" if mode else "queued" in result.stdout  # plain: progress lines
+    (video_id,) = [row["id"] for row in as_json(run("--json", "list"))]
+    assert f"videoclient wait {video_id}" in result.stderr
+    if mode == "--json":
+        notes = [json.loads(line) for line in result.stderr.splitlines() if '"note"' in line]
+        assert notes and notes[0]["note"]["video_id"] == video_id
+
+
+def test_a_failed_job_needs_no_such_note(run: Any) -> None:
+    """A job that failed is not worth waiting for again: no note."""
+    result = run("generate", f"doomed {FAIL_TRIGGER}", *SMALL)
+    assert result.exit_code == 1 and "videoclient wait" not in result.stderr
+
+
 def test_generate_failed_job_exits_1(run: Any, tmp_path: Path) -> None:
     """A job that fails makes generate exit 1 with its reason, and no file."""
     result = run("generate", f"doomed {FAIL_TRIGGER}", *SMALL, "-o", "d.mp4")

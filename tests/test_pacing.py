@@ -42,6 +42,8 @@ def page(*videos: Video, has_more: bool = True) -> VideoPage:
         pytest.param({"openai-poll-after-ms": "-5"}, None, id="negative"),
         pytest.param({"openai-poll-after-ms": "inf"}, None, id="infinite"),
         pytest.param({"openai-poll-after-ms": "nan"}, None, id="nan"),
+        pytest.param({"openai-poll-after-ms": "3600000"}, 3600.0, id="an-hour"),
+        pytest.param({"openai-poll-after-ms": "1700000000000"}, None, id="a-timestamp"),
         pytest.param({"retry-after-ms": "100"}, None, id="other-header"),
     ],
 )

@@ -289,6 +289,22 @@ async def test_deadline_raises_with_last_video(
     assert "video_1" in str(info.value)
 
 
+async def test_a_deadline_during_a_slow_callback_still_reports_the_job(
+    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+) -> None:
+    """A deadline that falls while an async on_progress runs keeps the Video it was given."""
+    jobs.add("video_1", [(0, "in_progress", 5)], hint_ms=50)
+    seen: list[Video] = []
+
+    async def slow_save(video: Video) -> None:
+        seen.append(video)
+        await anyio.sleep(10)
+
+    with pytest.raises(WaitTimeoutError) as info:
+        await client.videos.poll("video_1", timeout=2, on_progress=slow_save)
+    assert seen and info.value.video == seen[0] and info.value.video.progress == 5
+
+
 async def test_zero_timeout_gives_up_before_any_answer(
     canned: Any, client: AsyncVideoClient
 ) -> None:

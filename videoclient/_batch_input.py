@@ -140,10 +140,15 @@ def coerce_request(item: BatchRequest | Mapping[str, Any] | str, *, where: str) 
     return request
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _check_name(name: str, where: str) -> None:
     parts = Path(name).parts
     if Path(name).is_absolute() or ".." in parts or not parts or name.endswith(("/", "\\")):
         raise ValueError(f"{where}: name must be a relative file name inside the output directory")
+    if _CONTROL.search(name):
+        raise ValueError(f"{where}: name must not contain control characters")
 
 
 def _resolve_reference(request: BatchRequest, base: Path) -> BatchRequest:
@@ -155,7 +160,8 @@ def _resolve_reference(request: BatchRequest, base: Path) -> BatchRequest:
 
 def _parse_jsonl(text: str, source: str) -> list[tuple[int, BatchRequest]]:
     found: list[tuple[int, BatchRequest]] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Only "\n" ends a line: JSON may hold U+2028, U+0085 and others unescaped.
+    for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
         where = f"{source}:{number}"
@@ -170,7 +176,20 @@ def _parse_jsonl(text: str, source: str) -> list[tuple[int, BatchRequest]]:
 
 
 def _parse_csv(text: str, source: str) -> list[tuple[int, BatchRequest]]:
-    reader = csv.DictReader(io.StringIO(text))
+    # strict: a stray quote is an error here, not a field swallowing the rows after it
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    read_to = [0]  # the last line of the last complete row
+    try:
+        return _read_csv_rows(reader, source, read_to)
+    except csv.Error as exc:
+        raise ValueError(
+            f"{source}:{read_to[0] + 1}: malformed CSV in the row starting here ({exc})"
+        ) from None
+
+
+def _read_csv_rows(
+    reader: csv.DictReader[str], source: str, read_to: list[int]
+) -> list[tuple[int, BatchRequest]]:
     columns = [c.strip() for c in (reader.fieldnames or [])]
     if "prompt" not in columns:
         raise ValueError(f"{source}: the first row must name the columns, including 'prompt'")
@@ -179,9 +198,11 @@ def _parse_csv(text: str, source: str) -> list[tuple[int, BatchRequest]]:
         raise ValueError(
             f"{source}: unknown column(s) {', '.join(unknown)}; known: {', '.join(FIELDS[:-1])}"
         )
+    read_to[0] = reader.line_num
     found: list[tuple[int, BatchRequest]] = []
     for row in reader:
         number = reader.line_num
+        read_to[0] = number
         values = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
         if not any(values.values()):
             continue
@@ -241,10 +262,21 @@ def output_names(requests: Iterable[BatchRequest]) -> list[str]:
     for index, request in enumerate(items, start=1):
         if request.name is not None:
             name = request.name if Path(request.name).suffix else request.name + ".mp4"
+            name = os.path.normpath(name)  # "./boat.mp4" and "boat.mp4" are one file
         else:
             name = f"{index:0{width}d}-{_slug(request.prompt)}.mp4"
-        if name in seen:
-            raise ValueError(f"requests {seen[name]} and {index} would both write {name}")
-        seen[name] = index
+        key = same_file_key(name)
+        if key in seen:
+            raise ValueError(f"requests {seen[key]} and {index} would both write {name}")
+        seen[key] = index
         names.append(name)
     return names
+
+
+def same_file_key(name: str) -> str:
+    """What two output names must share to be the same file on some file system.
+
+    Names are compared normalised and case-folded: on macOS and Windows ``Boat.mp4`` and
+    ``boat.mp4`` are one file.
+    """
+    return os.path.normpath(name).casefold()

@@ -66,6 +66,9 @@ __all__ = [
 ]
 
 POLL_AFTER_HEADER = "openai-poll-after-ms"
+#: A poll hint above this (seconds) is taken as no hint: no video job needs an hour
+#: between polls, and a gateway that sends a timestamp there must not stall a wait.
+MAX_POLL_HINT = 3600.0
 #: First wait when the server gives no hint and the caller no interval (seconds).
 DEFAULT_INTERVAL = 1.0
 #: Each hint-less wait is this much longer than the one before...
@@ -93,7 +96,8 @@ def poll_after(headers: Mapping[str, str]) -> float | None:
         headers: Response headers with lower-cased names.
 
     Returns:
-        Seconds, or None when the header is absent or not a finite number >= 0.
+        Seconds, or None when the header is absent, or not a number from 0 to
+        :data:`MAX_POLL_HINT` seconds.
     """
     raw = headers.get(POLL_AFTER_HEADER)
     if raw is None:
@@ -102,7 +106,7 @@ def poll_after(headers: Mapping[str, str]) -> float | None:
         ms = float(raw.strip())
     except ValueError:
         return None
-    if not math.isfinite(ms) or ms < 0:
+    if not 0 <= ms <= MAX_POLL_HINT * 1000.0:  # also NaN and infinities
         return None
     return ms / 1000.0
 

@@ -170,9 +170,10 @@ class _OneJob:
         self.track = pacing.ProgressTrack()
 
     async def _seen(self, video: Video) -> None:
-        if pacing.progress_changed(self.last, video):
+        changed = pacing.progress_changed(self.last, video)
+        self.last = video  # before the callback: a deadline during it still reports the job
+        if changed:
             await notify(self.on_progress, video)
-        self.last = video
 
     async def _poll(self, video_id: str) -> tuple[Video, float | None]:
         video, hint, at = await _retrieve(self.ops, video_id, self.options)
@@ -339,9 +340,10 @@ class _AsCompleted:
             else:
                 continue
             job.track.observe(at, video)
-            if pacing.progress_changed(job.last, video):
+            changed = pacing.progress_changed(job.last, video)
+            job.last = video  # before the callback, as in _OneJob._seen
+            if changed:
                 await notify(self._on_progress, video)
-            job.last = video
             if video.status not in self._statuses:
                 del self._pending[job.id]
                 self._ready.append(video)

@@ -25,7 +25,13 @@ import anyio
 import attrs
 
 from . import _journal as jr
-from ._batch_input import BatchRequest, coerce_request, output_names, read_requests
+from ._batch_input import (
+    BatchRequest,
+    coerce_request,
+    output_names,
+    read_requests,
+    same_file_key,
+)
 from ._batch_models import SKIPPED, BatchEvent, BatchSummary, LineResult
 from ._batch_run import Runner
 from ._concurrency import AdaptiveConcurrency
@@ -55,8 +61,13 @@ DEFAULT_JOURNAL_NAME = "videoclient-journal.sqlite"
 def _open_rows(
     journal: Journal,
     requests: list[BatchRequest],
+    reserved: Mapping[str, str] | None = None,
 ) -> list[JournalRow]:
-    """The journal row of each request, new ones inserted, line numbers brought up to date."""
+    """The journal row of each request, new ones inserted, line numbers brought up to date.
+
+    ``reserved`` maps the :func:`same_file_key` of output names no line may write (the
+    journal's own files) to what they are.
+    """
     names = output_names(requests)
     seen: dict[str, int] = {}
     rows: list[JournalRow] = []
@@ -72,12 +83,18 @@ def _open_rows(
         rows.append(row)
     outputs: dict[str, int] = {}
     for row in rows:
-        if row.output in outputs:
+        key = same_file_key(row.output)
+        if reserved and key in reserved:
             raise ValueError(
-                f"lines {outputs[row.output]} and {row.line} would both write {row.output}; "
+                f"line {row.line} would write {row.output}, the {reserved[key]}; give it "
+                "another name"
+            )
+        if key in outputs:
+            raise ValueError(
+                f"lines {outputs[key]} and {row.line} would both write {row.output}; "
                 "give them distinct names or use a new journal"
             )
-        outputs[row.output] = row.line
+        outputs[key] = row.line
     journal.save_many(rows)
     return rows
 
@@ -167,11 +184,26 @@ def _open_journal(out: Path, journal_path: Path) -> Journal:
     return Journal(journal_path)
 
 
+def _journal_files(out: Path, journal: Journal) -> dict[str, str]:
+    """The output names (:func:`same_file_key`) that are the journal's own files."""
+    if journal.path == ":memory:":
+        return {}
+    main = Path(journal.path).resolve()
+    try:
+        relative = main.relative_to(out.resolve())
+    except ValueError:  # the journal lives outside the output directory
+        return {}
+    files = {str(relative): "batch's journal"}
+    for suffix in ("-wal", "-shm", "-journal", ".lock"):
+        files[str(relative) + suffix] = "batch's journal (its " + suffix.lstrip("-.") + " file)"
+    return {same_file_key(name): what for name, what in files.items()}
+
+
 def _plan(
     runner: Runner, items: list[BatchRequest], *, overwrite: bool
 ) -> tuple[list[JournalRow], list[tuple[JournalRow, BatchRequest]]]:
     """Every line's row, and the lines that have work left (the others are reported skipped)."""
-    rows = _open_rows(runner.journal, items)
+    rows = _open_rows(runner.journal, items, _journal_files(runner.out_dir, runner.journal))
     todo: list[tuple[JournalRow, BatchRequest]] = []
     for row, request in zip(rows, items, strict=True):
         path = runner.output(row)

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-from videoclient import AsyncVideoClient, Video
+from videoclient import AsyncVideoClient, Video, VideoFailedError
 
 from . import _errors as codes
 from ._output import Output, video_lines, video_table
 from ._progress import JobBars
 from ._settings import common_options, settings
 
-__all__ = ["COMMANDS", "create_options", "reference", "video_argument", "wait_options"]
+__all__ = [
+    "COMMANDS",
+    "create_options",
+    "naming_created_job",
+    "reference",
+    "video_argument",
+    "wait_options",
+]
 
 FITS = ("contain", "cover", "stretch")
 
@@ -119,6 +127,27 @@ async def wait_for(
     return final
 
 
+@contextlib.contextmanager
+def naming_created_job(out: Output) -> Iterator[list[str]]:
+    """A list for the id of the job a command creates; if the command then fails or is
+    interrupted (the job may still be rendering), stderr says how to get it without
+    creating another."""
+    created: list[str] = []
+    try:
+        yield created
+    except VideoFailedError:
+        raise
+    except (Exception, KeyboardInterrupt):
+        if created:
+            video_id = created[0]
+            out.note(
+                f"the job {video_id} was created and is kept on the server; get it without "
+                f"paying again with: videoclient wait {video_id}",
+                {"video_id": video_id},
+            )
+        raise
+
+
 def show_video(ctx: click.Context, video: Video) -> None:
     """Print a job; exit 1 when it ended unsuccessfully."""
     Output(settings(ctx)).result(video, video_lines(video), [video.id])
@@ -137,13 +166,17 @@ def _started(
     opts = settings(ctx)
     out = Output(opts)
 
-    async def work(client: AsyncVideoClient) -> Video:
-        video: Video = await start(client)
-        if not wait:
-            return video
-        return await wait_for(client, video, out, timeout=timeout, poll_interval=poll_interval)
+    with naming_created_job(out) as created:
 
-    show_video(ctx, opts.run(work))
+        async def work(client: AsyncVideoClient) -> Video:
+            video: Video = await start(client)
+            created.append(video.id)
+            if not wait:
+                return video
+            return await wait_for(client, video, out, timeout=timeout, poll_interval=poll_interval)
+
+        final = opts.run(work)
+    show_video(ctx, final)
 
 
 _wait_flag = click.option("--wait", "-w", is_flag=True, help="Wait for the job to finish.")

@@ -147,6 +147,13 @@ class Output:
             for line in human:
                 click.echo(line)
 
+    def note(self, message: str, details: Mapping[str, Any]) -> None:
+        """A line on stderr that goes with an error (JSON with ``--json``), always shown."""
+        if self.json:
+            click.echo(json.dumps({"note": {"message": message, **details}}), err=True)
+        else:
+            click.echo(f"videoclient: {message}", err=True)
+
     def error(self, message: str, details: Mapping[str, Any]) -> None:
         """One line on stderr (a JSON object with ``--json``)."""
         if self.json:

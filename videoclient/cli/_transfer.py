@@ -13,7 +13,13 @@ import click
 from videoclient import AsyncVideoClient, Video, VideoFailedError
 
 from . import _errors as codes
-from ._jobs import create_arguments, create_options, wait_for, wait_options
+from ._jobs import (
+    create_arguments,
+    create_options,
+    naming_created_job,
+    wait_for,
+    wait_options,
+)
 from ._output import Output, video_lines, video_table
 from ._progress import ByteBar, JobBars, human_bytes
 from ._settings import common_options, settings
@@ -168,27 +174,30 @@ def generate(ctx: click.Context, /, output: Path | None, **params: Any) -> None:
     elif output is not None:
         output.mkdir(parents=True, exist_ok=True)
 
-    async def work(client: AsyncVideoClient) -> tuple[Video, dict[str, Path]]:
-        video = await client.videos.create(**kwargs)
-        final = await wait_for(
-            client,
-            video,
-            out,
-            timeout=params["timeout"],
-            poll_interval=params["poll_interval"],
-        )
-        if not final.is_completed:
-            raise VideoFailedError(final)
-        where = output if output is not None else Path.cwd()
-        targets = named or {v: where / (final.id + _SUFFIXES[v]) for v in ("video", *extras)}
-        files: dict[str, Path] = {}
-        for variant, target in targets.items():
-            files[variant] = await _fetch(
-                client, out, final.id, target, variant=variant, overwrite=overwrite
-            )
-        return final, files
+    with naming_created_job(out) as created:
 
-    video, files = opts.run(work)
+        async def work(client: AsyncVideoClient) -> tuple[Video, dict[str, Path]]:
+            video = await client.videos.create(**kwargs)
+            created.append(video.id)
+            final = await wait_for(
+                client,
+                video,
+                out,
+                timeout=params["timeout"],
+                poll_interval=params["poll_interval"],
+            )
+            if not final.is_completed:
+                raise VideoFailedError(final)
+            where = output if output is not None else Path.cwd()
+            targets = named or {v: where / (final.id + _SUFFIXES[v]) for v in ("video", *extras)}
+            files: dict[str, Path] = {}
+            for variant, target in targets.items():
+                files[variant] = await _fetch(
+                    client, out, final.id, target, variant=variant, overwrite=overwrite
+                )
+            return final, files
+
+        video, files = opts.run(work)
     human = [f"saved {p} ({human_bytes(p.stat().st_size)})" for p in files.values()]
     data = {"video": video, "files": {k: str(p) for k, p in files.items()}}
     out.result(data, human, [str(p) for p in files.values()])

@@ -340,10 +340,12 @@ def test_an_unused_client_starts_no_thread() -> None:
     c.close()
 
 
-def run_child(code: str, emu: EmulatorThread, **kwargs: Any) -> subprocess.Popen[str]:
+def run_child(
+    code: str, emu: EmulatorThread, args: list[str] | None = None, **kwargs: Any
+) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONDEVMODE": "", "URL": emu.base_url, "KEY": KEY}
     return subprocess.Popen(
-        [sys.executable, "-W", "always", "-c", textwrap.dedent(code)],
+        [sys.executable, "-W", "always", "-c", textwrap.dedent(code), *(args or [])],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -369,6 +371,132 @@ def test_interpreter_exit_without_close(emu: EmulatorThread) -> None:
     assert out.strip().startswith("video_")
     assert err == ""
     assert emu.count("POST", "/v1/videos") == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork")
+@pytest.mark.parametrize("close", [True, False], ids=["close-then-exit", "exit"])
+def test_a_forked_child_neither_uses_nor_waits_for_the_parents_client(
+    emu: EmulatorThread, close: bool
+) -> None:
+    """In a forked child the inherited client refuses calls, closes and exits at once, and
+    leaves the parent's connections alone (the parent's next call works)."""
+    child = run_child(
+        """
+        import os, sys
+        from videoclient import APIConnectionError
+        from videoclient._sync_client import VideoClient
+        client = VideoClient(os.environ["KEY"], base_url=os.environ["URL"])
+        client.videos.list_page(limit=1)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                client.videos.list_page(limit=1)
+            except APIConnectionError as exc:
+                print("child refused:", "create a new client after os.fork()" in str(exc))
+            if len(sys.argv) > 1:
+                client.close()
+            sys.stdout.flush()
+            sys.exit(0)  # runs the client's finalizer: must not wait for a loop it lacks
+        _, status = os.waitpid(pid, 0)
+        print("child exit", os.waitstatus_to_exitcode(status))
+        client.videos.list_page(limit=1)  # the parent's client still works
+        client.close()
+        print("parent ok")
+        """,
+        emu,
+        args=["close"] if close else [],
+    )
+    out, err = child.communicate(timeout=120)  # a hang fails here
+    assert child.returncode == 0, err
+    assert out.split("\n")[:3] == ["child refused: True", "child exit 0", "parent ok"], out
+    assert "Unclosed" not in err
+
+
+def test_close_from_a_callback_ends_the_call_without_waiting_for_it(
+    emu: EmulatorThread, caplog: pytest.LogCaptureFixture
+) -> None:
+    """close() inside on_progress returns; the call ends 'closed'; the loop stops in time."""
+    c = VideoClient(KEY, base_url=emu.base_url)
+    video = make_video(c, f"slow {SLOW_TRIGGER}")
+    thread = c._portal.thread
+    with caplog.at_level("WARNING", logger="videoclient"):
+        with pytest.raises(APIConnectionError, match="the client is closed"):
+            c.videos.poll(video.id, on_progress=lambda v: c.close())
+        c.close()  # waits for the stop the callback started
+    assert thread is not None
+    thread.join(30)
+    assert not thread.is_alive()
+    assert "did not stop in time" not in caplog.text
+
+
+class StallingServer:
+    """Sends the headers and the first KiB of a 1 MB body, then nothing (in its own thread)."""
+
+    def __init__(self) -> None:
+        self.base_url = ""
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        from aiohttp import web
+
+        async def content(request: web.Request) -> web.StreamResponse:
+            resp = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+            resp.content_length = 1_000_000
+            await resp.prepare(request)
+            await resp.write(b"x" * 1024)
+            await asyncio.sleep(3600)  # cancelled when the server stops
+            return resp
+
+        async def start() -> web.AppRunner:
+            app = web.Application()
+            app.router.add_get("/v1/videos/{video_id}/content", content)
+            runner = web.AppRunner(app, handler_cancellation=True)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            self.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}/v1"
+            return runner
+
+        runner = self._loop.run_until_complete(start())
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(runner.cleanup())
+        self._loop.close()
+
+    def __enter__(self) -> StallingServer:
+        self._thread.start()
+        assert self._ready.wait(30)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(30)
+
+
+def test_close_ends_a_stream_being_read_as_closed() -> None:
+    """A stream blocked on its body, in another thread, ends 'the client is closed' on close()."""
+    outcome: list[BaseException] = []
+    first = threading.Event()
+    with StallingServer() as srv:
+        c = VideoClient(KEY, base_url=srv.base_url)
+
+        def reader() -> None:
+            try:
+                with c.videos.stream_content("video_1") as stream:
+                    for _ in stream:
+                        first.set()
+            except BaseException as exc:
+                outcome.append(exc)
+
+        t = threading.Thread(target=reader)
+        t.start()
+        assert first.wait(30)
+        c.close()
+        t.join(30)
+    assert len(outcome) == 1 and isinstance(outcome[0], APIConnectionError), outcome
+    assert "the client is closed" in str(outcome[0])
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

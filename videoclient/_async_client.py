@@ -165,6 +165,12 @@ class AsyncVideoClient:
             return self._default_options
         return resolve_options(self._config, options)
 
+    def _abandon(self) -> None:
+        """In a forked child: unusable from now on, without closing the parent's connections."""
+        self._closed = True
+        if self._transport is not None:
+            self._transport.abandon()
+
     async def close(self) -> None:
         """Close the HTTP session. Idempotent; the client cannot be used afterwards."""
         self._closed = True

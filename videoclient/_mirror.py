@@ -18,6 +18,7 @@ docstring and (through ``__wrapped__``) its signature, so ``help()`` and
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterator
@@ -26,7 +27,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 import anyio
 
-from ._portal import BlockingContextManager, Portal
+from ._portal import BlockingContextManager, Portal, callback_of
 
 __all__ = [
     "SyncMirror",
@@ -72,6 +73,15 @@ def _twin(afn: Callable[..., Any], method: Callable[..., Any]) -> None:
     method.__videoclient_sync__ = True  # type: ignore[attr-defined]
 
 
+def _marked(loop: asyncio.AbstractEventLoop, callback: Any, args: tuple[Any, ...]) -> Any:
+    """Call ``callback(*args)`` in a worker thread marked as running a callback for ``loop``."""
+    callback_of.loop = loop
+    try:
+        return callback(*args)
+    finally:
+        callback_of.loop = None
+
+
 def offloaded(callback: Any) -> Any:
     """``callback``, made to run in a worker thread whenever the loop calls it.
 
@@ -86,7 +96,8 @@ def offloaded(callback: Any) -> Any:
 
     @functools.wraps(callback)
     async def in_worker(*args: Any) -> None:
-        result = await anyio.to_thread.run_sync(functools.partial(callback, *args))
+        loop = asyncio.get_running_loop()
+        result = await anyio.to_thread.run_sync(_marked, loop, callback, args)
         if inspect.isawaitable(result):
             await result
 

@@ -31,6 +31,7 @@ import concurrent.futures
 import contextlib
 import contextvars
 import logging
+import os
 import sys
 import threading
 from collections import deque
@@ -77,6 +78,17 @@ JOIN_TIMEOUT = 10.0
 CLEANUP_TIMEOUT = 10.0
 
 _END = object()  # an async iterator's end, as a reply
+
+#: Set in a worker thread while it runs a sync callback for a loop (``callback_of.loop``):
+#: a callback that closes its own client must not wait for the call that is waiting for it.
+callback_of = threading.local()
+
+
+def _forked_error() -> APIConnectionError:
+    return APIConnectionError(
+        "this client was created in the parent of this forked process, and its event loop "
+        "thread does not exist here: create a new client after os.fork()"
+    )
 
 
 def _closed_error() -> APIConnectionError:
@@ -256,6 +268,7 @@ class Portal:
         self._thread_id: int | None = None
         self._closed = False
         self._stopped = threading.Event()
+        self._pid = os.getpid()  # a forked child inherits this object, not the loop thread
 
     # -- lifetime -----------------------------------------------------------------------------
 
@@ -317,10 +330,14 @@ class Portal:
         """The running loop, started if needed."""
         live = self._live
         if live is not None and not self._closed:
+            if self._pid != os.getpid():
+                raise _forked_error()
             return live
         with self._lock:
             if self._closed:
                 raise _closed_error()
+            if self._pid != os.getpid():
+                raise _forked_error()
             if self._ready is None:
                 self._ready = self._start()
             ready = self._ready
@@ -335,7 +352,11 @@ class Portal:
             self._live = live
             return live
 
-    def shutdown(self, aclose: Callable[[], Awaitable[object]] | None = None) -> None:
+    def shutdown(
+        self,
+        aclose: Callable[[], Awaitable[object]] | None = None,
+        abandon: Callable[[], object] | None = None,
+    ) -> None:
         """Run ``aclose()`` on the loop, stop the loop and join its thread.
 
         Idempotent and thread-safe; a second caller waits for the first to finish. Calls
@@ -345,17 +366,27 @@ class Portal:
         Args:
             aclose: A coroutine function that releases what lives on the loop (the
                 HTTP session), awaited (at most ``CLOSE_TIMEOUT`` seconds) first.
+            abandon: Called instead in a forked child, where the loop thread does not
+                exist: forgets what lives on the loop without closing it (it is the
+                parent's).
         """
         with self._lock:
             first = not self._closed
             self._closed = True
             ready = self._ready
-        if ready is None:
+        if ready is None or self._pid != os.getpid():
+            # Never started, or a forked child: the loop thread is not in this process,
+            # and what it held (sockets) the parent still uses; nothing to stop here.
+            if ready is not None and first and abandon is not None:
+                abandon()
             self._stopped.set()
             return
-        if self.in_loop_thread():
+        live = self._live
+        in_callback = live is not None and getattr(callback_of, "loop", None) is live.loop
+        if self.in_loop_thread() or in_callback:
             # Reached from the loop itself (a finalizer run by the garbage collector
-            # there): the loop cannot wait for itself, so a helper thread finishes.
+            # there), or from a callback a call on the loop is waiting for: waiting here
+            # for that call would never end, so a helper thread finishes.
             if first:
                 threading.Thread(
                     target=self._stop, args=(ready, aclose), name=f"{self._name}-stop", daemon=True
@@ -370,17 +401,21 @@ class Portal:
         self, ready: Future[_Running], aclose: Callable[[], Awaitable[object]] | None
     ) -> None:
         try:
-            portal = ready.result().portal
+            running = ready.result()
         except BaseException:  # the loop never started: nothing to stop
             return
-        try:
+        portal = running.portal
+
+        async def bounded_close() -> None:
+            # Calls in flight end first, as "the client is closed", before what they
+            # use (the HTTP session) is closed under them.
+            await running.drain()
             if aclose is not None:
+                with anyio.move_on_after(CLOSE_TIMEOUT):
+                    await aclose()
 
-                async def bounded_close() -> None:
-                    with anyio.move_on_after(CLOSE_TIMEOUT):
-                        await aclose()
-
-                portal.call(bounded_close)
+        try:
+            portal.call(bounded_close)
         finally:
             with contextlib.suppress(RuntimeError):  # it had stopped already
                 portal.call(portal.stop, True)

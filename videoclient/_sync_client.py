@@ -264,7 +264,9 @@ class VideoClient:
         self._portal = Portal(name=f"videoclient-loop-{id(self):x}")
         # Runs at garbage collection or interpreter exit, whichever comes first. It holds
         # the portal and the async client, never this object.
-        self._finalizer = weakref.finalize(self, self._portal.shutdown, aclient.close)
+        self._finalizer = weakref.finalize(
+            self, self._portal.shutdown, aclient.close, aclient._abandon
+        )
         self.videos = Videos(aclient.videos, self._portal, self)
 
     @classmethod
@@ -294,7 +296,7 @@ class VideoClient:
         other threads).
         """
         self._finalizer.detach()
-        self._portal.shutdown(self._async.close)
+        self._portal.shutdown(self._async.close, self._async._abandon)
 
     def __enter__(self) -> Self:
         return self

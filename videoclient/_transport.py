@@ -275,6 +275,23 @@ class Transport:
             )
         return self._session
 
+    def abandon(self) -> None:
+        """Drop the session without closing anything: for a forked child.
+
+        The child's copies of the connections are the parent's connections. Closing them
+        here would take the parent's sockets off the event loop's epoll set, which the
+        two processes share, and over TLS would write to them; aiohttp does that when it
+        finalizes a connector not marked closed.
+        """
+        self._closed = True
+        session, self._session = self._session, None
+        if session is None:
+            return
+        connector = session.connector
+        session.detach()
+        if connector is not None:
+            connector._closed = True  # its finalizer then leaves the connections alone
+
     def _other_loop(self) -> bool:
         """Whether the session belongs to an event loop other than the running one."""
         return self._loop is not None and self._loop is not asyncio.get_running_loop()

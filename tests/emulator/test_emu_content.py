@@ -31,6 +31,8 @@ async def completed(api: Api, clock: FakeClock, **fields: Any) -> str:
         pytest.param("128x72", 1, id="landscape"),
         pytest.param("72x128", 1, id="portrait"),
         pytest.param("65x33", 1, id="odd-sides"),
+        pytest.param("40x40", 4, id="narrow-for-its-frames"),
+        pytest.param("1x1", 1, id="one-pixel"),
     ],
 )
 async def test_video_is_h264_mp4_of_the_requested_size_and_duration(

@@ -130,7 +130,8 @@ class Scene:
         draw.ellipse((x - r, y - r, x + r, y + r), fill=ball, outline=(255, 255, 255))
         bar_h = max(1, h // 40)
         bar_w = round(w * (index + 1) / max(1, self.frame_count))
-        draw.rectangle((0, h - bar_h, bar_w - 1, h - 1), fill=bar)
+        if bar_w >= 1:  # on a narrow frame the first frames have no bar yet
+            draw.rectangle((0, h - bar_h, bar_w - 1, h - 1), fill=bar)
         if h >= 48:
             text_h = self._small.getbbox("0")[3]
             draw.text(

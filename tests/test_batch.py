@@ -231,6 +231,26 @@ async def test_existing_foreign_output(
     assert ((tmp_path / "mine.mp4").read_bytes() == b"precious") is not overwrite
 
 
+async def test_an_edited_line_is_not_skipped_over_its_old_video(
+    client: AsyncVideoClient, emu: Emulator, tmp_path: Path
+) -> None:
+    """A line edited after its video was made fails naming the old video, unless overwrite."""
+    prompt = "a paper boat sailing on a rainy street at dusk"
+    first = await run_batch(client, [{"prompt": prompt, "size": "64x64"}], out_dir=tmp_path, **FAST)
+    (done,) = first.completed
+    old_bytes = done.output.read_bytes()
+    edited = [{"prompt": prompt + " in winter", "size": "64x64"}]  # same first six words
+    again = await run_batch(client, edited, out_dir=tmp_path, **FAST)
+    (line,) = again.failed
+    assert line.output == done.output and line.output.read_bytes() == old_bytes
+    assert line.error is not None and done.video_id in line.error and "overwrite" in line.error
+    assert emu.count("POST", "/v1/videos") == 1
+    replaced = await run_batch(client, edited, out_dir=tmp_path, overwrite=True, **FAST)
+    (new,) = replaced.completed
+    assert new.output == done.output and new.video_id != done.video_id
+    assert emu.count("POST", "/v1/videos") == 2
+
+
 async def test_wait_timeout_fails_the_line_but_keeps_its_job(
     client: AsyncVideoClient, emu: Emulator, tmp_path: Path
 ) -> None:

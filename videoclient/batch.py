@@ -204,6 +204,14 @@ def _plan(
 ) -> tuple[list[JournalRow], list[tuple[JournalRow, BatchRequest]]]:
     """Every line's row, and the lines that have work left (the others are reported skipped)."""
     rows = _open_rows(runner.journal, items, _journal_files(runner.out_dir, runner.journal))
+    current = {row.key for row in rows}
+    # Outputs that requests no longer in the input wrote (a line edited since): not foreign
+    # files to keep quietly, but old videos the edited line would be skipped over.
+    earlier = {
+        same_file_key(row.output): row
+        for row in runner.journal.rows()
+        if row.status == jr.COMPLETED and row.key not in current
+    }
     todo: list[tuple[JournalRow, BatchRequest]] = []
     for row, request in zip(rows, items, strict=True):
         path = runner.output(row)
@@ -218,6 +226,16 @@ def _plan(
         if foreign and overwrite:
             runner.replace.add(row.key)
             todo.append((row, request))
+        elif foreign and (old := earlier.get(same_file_key(row.output))) is not None:
+            error = (
+                f"{row.output} holds the video of an earlier version of this line "
+                f"({old.video_id}); pass overwrite=True (--overwrite) to replace it, or give "
+                "the line a name"
+            )
+            runner.results[row.key] = LineResult(
+                line=row.line, request=request, output=path, status=jr.FAILED, error=error
+            )
+            runner.emit(attrs.evolve(row, error=error), jr.FAILED)
         elif step is Step.DONE or foreign:
             if step is Step.DONE and row.status != jr.COMPLETED:
                 row = runner.journal.save(jr.downloaded(row))  # renamed, then stopped

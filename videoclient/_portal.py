@@ -79,6 +79,19 @@ CLEANUP_TIMEOUT = 10.0
 
 _END = object()  # an async iterator's end, as a reply
 
+#: How many times this process is a forked child of the one that imported this module
+#: (a loop thread does not survive a fork; comparing it is cheaper than ``os.getpid()``).
+_forks = 0
+
+
+def _count_fork() -> None:  # pragma: no cover - runs in a forked child
+    global _forks
+    _forks += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_count_fork)
+
 #: Set in a worker thread while it runs a sync callback for a loop (``callback_of.loop``):
 #: a callback that closes its own client must not wait for the call that is waiting for it.
 callback_of = threading.local()
@@ -268,7 +281,7 @@ class Portal:
         self._thread_id: int | None = None
         self._closed = False
         self._stopped = threading.Event()
-        self._pid = os.getpid()  # a forked child inherits this object, not the loop thread
+        self._forks = _forks  # a forked child inherits this object, not the loop thread
 
     # -- lifetime -----------------------------------------------------------------------------
 
@@ -330,13 +343,13 @@ class Portal:
         """The running loop, started if needed."""
         live = self._live
         if live is not None and not self._closed:
-            if self._pid != os.getpid():
+            if self._forks != _forks:
                 raise _forked_error()
             return live
         with self._lock:
             if self._closed:
                 raise _closed_error()
-            if self._pid != os.getpid():
+            if self._forks != _forks:
                 raise _forked_error()
             if self._ready is None:
                 self._ready = self._start()
@@ -374,7 +387,7 @@ class Portal:
             first = not self._closed
             self._closed = True
             ready = self._ready
-        if ready is None or self._pid != os.getpid():
+        if ready is None or self._forks != _forks:
             # Never started, or a forked child: the loop thread is not in this process,
             # and what it held (sockets) the parent still uses; nothing to stop here.
             if ready is not None and first and abandon is not None:

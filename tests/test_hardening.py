@@ -216,3 +216,54 @@ async def test_a_client_carried_to_another_event_loop_gets_a_clear_error(
         await client.videos.retrieve("video_1")
     assert sleeps == [] and scripted.hits == {"/v1/videos/video_1": 1}
     await client.close()
+
+
+async def test_bad_text_is_refused_before_anything_is_sent(
+    scripted: Scripted, tmp_path: Path
+) -> None:
+    """A text-mode file, a lone surrogate in a prompt, a content type with a line break."""
+    png = tmp_path / "ref.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    async with AsyncVideoClient(KEY, base_url=scripted.base_url) as client:
+        with open(png) as text_mode, pytest.raises(TypeError, match="binary mode"):
+            await client.videos.create(prompt="p", input_reference=text_mode)
+        with pytest.raises(ValueError, match="lone surrogate"):
+            await client.videos.create(prompt="a boat \ud800")
+        with pytest.raises(ValueError, match="not a content type"):
+            await client.videos.edit(
+                prompt="p", video=("clip.mp4", b"\x00" * 64, "video/mp4\r\nX-Evil: 1")
+            )
+    assert scripted.hits == {}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        {"code": "moderation_blocked", "message": None},
+        "the render crashed",
+    ],
+)
+async def test_a_failed_job_with_an_odd_error_stays_readable(
+    scripted: Scripted, error: object
+) -> None:
+    """A null error message or a bare string error still gives the failed Video."""
+
+    async def failed(request: web.Request) -> web.StreamResponse:
+        return web.json_response({**VIDEO, "status": "failed", "error": error})
+
+    scripted.routes["/v1/videos/video_1"] = failed
+    async with AsyncVideoClient(KEY, base_url=scripted.base_url) as client:
+        video = await client.videos.retrieve("video_1")
+    assert video.status == "failed" and video.error is not None
+    assert video.error.message == ("" if isinstance(error, dict) else error)
+
+
+def test_a_nan_webhook_tolerance_is_refused() -> None:
+    """tolerance=nan would turn the replay check off: it is a ValueError."""
+    from videoclient import webhooks
+
+    body = b'{"type": "video.completed", "data": {"id": "video_1"}}'
+    secret = "whsec_" + "c2VjcmV0"
+    headers = webhooks.signed_headers(body, secret=secret, msg_id="msg_1", timestamp=1)
+    with pytest.raises(ValueError, match="tolerance"):
+        webhooks.unwrap(body, headers, secret, tolerance=float("nan"))

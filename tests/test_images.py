@@ -216,3 +216,27 @@ def test_an_undecodable_image_is_a_value_error() -> None:
     broken = data[:40] + b"\0" * 20
     with pytest.raises(ValueError, match="cannot be decoded"):
         prepare_reference(source(broken), size="10x10", fit="cover")
+
+
+def test_fit_turns_an_exif_rotated_image_upright_even_at_the_stored_size() -> None:
+    """Stored 64x36 but shown 36x64 (EXIF orientation 6): fit resizes to 64x36 upright."""
+    img = Image.new("RGB", (64, 36), (200, 10, 10))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    src = source(encode(img, "JPEG", exif=exif.tobytes()))
+    assert source_dimensions(src) == (64, 36)
+    out = prepare_reference(src, size="64x36", fit="cover")
+    assert out is not src
+    result = decode(out)
+    assert result.size == (64, 36) and result.getexif().get(0x0112, 1) == 1
+    assert prepare_reference(src, size="64x36", fit=None) is src  # no fit: stored size decides
+
+
+def test_fit_keeps_an_rgb_colour_profile() -> None:
+    """The ICC profile of an RGB image (a Display P3 photo) survives the resize."""
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    src = source(encode(Image.new("RGB", (80, 40), (1, 2, 3)), "PNG", icc_profile=profile))
+    out = decode(fit_image(src, (40, 40), "contain", (0, 0, 0)))
+    assert out.size == (40, 40) and out.info.get("icc_profile") == profile

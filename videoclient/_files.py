@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -192,6 +193,10 @@ def source_dimensions(src: FileSource) -> tuple[int, int] | None:
         return None
 
 
+#: A media type, with parameters: printable ASCII only (it goes into a multipart header).
+_CONTENT_TYPE = re.compile(r"[!-~]+/[!-~]+(?:;[ -~]*)?")
+
+
 def _default_name(content_type: str | None, what: str) -> str:
     ext = {
         "image/jpeg": ".jpg",
@@ -230,6 +235,8 @@ def _from_content(
         return FileSource(name, "", size, path=path, head=head), head, kind
     if hasattr(content, "read"):
         fileobj: IO[bytes] = content
+        if isinstance(fileobj, io.TextIOBase):  # reading it would decode (and fail) first
+            raise TypeError(f"{what}: file object must be opened in binary mode ('rb')")
         seekable = getattr(fileobj, "seekable", lambda: False)()
         if not seekable:
             data = fileobj.read()
@@ -279,6 +286,10 @@ def resolve_file(value: FileInput, *, what: str, allowed: tuple[str, ...]) -> Fi
         filename, content = value[0], value[1]
         if len(value) == 3:
             declared = value[2]
+            if declared is not None and (
+                not isinstance(declared, str) or not _CONTENT_TYPE.fullmatch(declared)
+            ):
+                raise ValueError(f"{what}: {declared!r:.60} is not a content type (type/subtype)")
     src, _, kind = _from_content(content, filename, what)
     if src.size == 0:
         raise ValueError(f"{what}: the file is empty (0 bytes)")

@@ -114,6 +114,9 @@ def fit_image(
             img.load()
     except (UnidentifiedImageError, image_mod.DecompressionBombError, OSError) as exc:
         raise ValueError(f"input_reference: the image cannot be decoded: {exc}") from exc
+    # An RGB colour profile (Display P3 photos) still describes the converted pixels; one
+    # for CMYK or grey would not, and is dropped.
+    icc = img.info.get("icc_profile") if img.mode in ("RGB", "RGBA", "P", "PA") else None
     img = ImageOps.exif_transpose(img) or img
     has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
     img = img.convert("RGBA" if has_alpha and fmt != "JPEG" else "RGB")
@@ -127,9 +130,28 @@ def fit_image(
         out = ImageOps.pad(img, size, method=method, color=colour, centering=(0.5, 0.5))
     buf = io.BytesIO()
     save: dict[str, Any] = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    if icc:
+        save["icc_profile"] = icc
     out.save(buf, format=fmt, **save)
     data = buf.getvalue()
     return FileSource(src.filename, src.content_type, len(data), data=data, head=data[: 64 * 1024])
+
+
+def _rotated(src: FileSource) -> bool:
+    """Whether the image carries an EXIF orientation other than upright (needs Pillow).
+
+    Its stored size then differs from the displayed one, which ``fit`` produces (turning
+    the pixels upright): such an image is always resized, never sent as it is.
+    """
+    try:
+        from PIL import Image as image_mod
+    except ImportError:  # nothing to resize with: the size check alone decides, as before
+        return False
+    try:
+        with src.open() as fh, image_mod.open(fh) as img:
+            return int(img.getexif().get(0x0112, 1)) != 1
+    except Exception:  # unreadable here: fit_image reports it
+        return True
 
 
 def _parse_size(size: str) -> tuple[int, int]:
@@ -166,7 +188,7 @@ def prepare_reference(
         return src
     want = _parse_size(size)
     have = source_dimensions(src)
-    if have == want:
+    if have == want and (fit is None or not _rotated(src)):
         return src
     if fit is not None:
         resized = fit_image(src, want, fit, background)

@@ -41,6 +41,12 @@ def check_prompt(prompt: Any, *, name: str = "prompt") -> str:
         raise ValueError(
             f"{name} is {len(prompt)} characters; the API accepts at most {MAX_PROMPT_CHARS}"
         )
+    try:
+        prompt.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8 text can carry it
+        raise ValueError(
+            f"{name} is not valid Unicode text (a lone surrogate at character {exc.start})"
+        ) from None
     return prompt
 
 

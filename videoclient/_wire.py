@@ -93,6 +93,18 @@ def _set_meta(obj: Any, name: str, value: Any) -> None:
     object.__setattr__(obj, name, value)
 
 
+def _loose_error(value: Any) -> Any:
+    """A job's ``error`` as servers send it: a bare string is the message, a null message ``""``.
+
+    A failed job must stay readable whatever shape its reason takes.
+    """
+    if isinstance(value, str):
+        return {"message": value}
+    if isinstance(value, Mapping) and "message" in value and value["message"] is None:
+        return {**value, "message": ""}
+    return value
+
+
 def _register_model(conv: cattrs.Converter, cls: type[Any]) -> None:
     names = {f.name for f in attrs.fields(cls)}
     wire_names = frozenset(names - {"extra", "request_id"})
@@ -110,6 +122,8 @@ def _register_model(conv: cattrs.Converter, cls: type[Any]) -> None:
     inner_unstructure = make_dict_unstructure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
 
     def structure_model(value: Any, _: type[Any]) -> Any:
+        if cls is VideoError:
+            value = _loose_error(value)
         if not isinstance(value, Mapping):
             raise WireError(f"expected a {cls.__name__} object, got {type(value).__name__}")
         # The generated functions read only the wire names, so they can take the value as is.

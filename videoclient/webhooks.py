@@ -235,7 +235,7 @@ def _verify(
     tolerance: float,
     now: float | None,
 ) -> None:
-    if tolerance < 0:
+    if not tolerance >= 0:  # also NaN, which would turn the replay check off
         raise ValueError(f"tolerance must be >= 0 seconds, got {tolerance!r}")
     # The secret comes first so that a misconfigured endpoint fails every delivery the same way.
     key = _secret_key(secret)

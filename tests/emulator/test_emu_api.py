@@ -49,6 +49,23 @@ async def test_create_accepts_integer_seconds_and_any_size(api: Api) -> None:
     assert (video["seconds"], video["size"]) == ("3", "100x50")
 
 
+async def test_a_prompt_that_looks_like_json_is_a_prompt(api: Api) -> None:
+    """Any string is a prompt, one that reads as a JSON object too (JSON and multipart)."""
+    text = '{"scene": "beach", "mood": "calm"}'
+    assert (await api.create(prompt=text, model="{m}"))["prompt"] == text
+    form = aiohttp.FormData()
+    form.add_field("prompt", text)
+    answer = await api("POST", "/videos", data=form)
+    assert answer.status == 200 and answer.body["prompt"] == text
+
+
+async def test_json_nested_too_deep_is_a_400(api: Api) -> None:
+    """A body nested past the parser's depth is the client's error (400), never a 500."""
+    deep = b'{"prompt": ' + b"[" * 200_000 + b"}"
+    answer = await api("POST", "/videos", data=deep, headers={"Content-Type": "application/json"})
+    assert answer.status == 400 and answer.body["error"]["type"] == "invalid_request_error"
+
+
 async def test_create_accepts_multipart(api: Api) -> None:
     """A multipart/form-data create is read like the JSON one."""
     form = aiohttp.FormData()

@@ -70,7 +70,7 @@ async def read_body(request: web.Request, limit: int) -> dict[str, Any]:
         )
     try:
         value = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # not JSON, or nested too deep to read
         raise bad_request(
             "We could not parse the JSON body of your request. The API expects a JSON "
             "payload (or multipart/form-data), but what was sent was not valid JSON."

@@ -69,14 +69,18 @@ class ImageUrl:
 Body = Mapping[str, Any]
 
 
+#: Fields that may be an object: in a multipart body such an object arrives as JSON text.
+_OBJECT_FIELDS = frozenset({"input_reference", "video"})
+
+
 def _field(body: Body, name: str) -> Any:
     """A field, also found under the SDKs' bracketed multipart names (``name[key]``)."""
     if name in body:
         value = body[name]
-        if isinstance(value, str) and value.lstrip().startswith("{"):
+        if name in _OBJECT_FIELDS and isinstance(value, str) and value.lstrip().startswith("{"):
             try:
                 parsed = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return value
             return parsed if isinstance(parsed, dict) else value
         return value

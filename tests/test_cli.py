@@ -252,6 +252,39 @@ def test_generate_plain_output_and_default_name(run: Any, tmp_path: Path) -> Non
     assert lines[-1].startswith(f"saved {tmp_path / video_id}.mp4 (")
 
 
+def test_a_trailing_slash_makes_the_output_a_directory(run: Any, tmp_path: Path) -> None:
+    """generate -o new/ writes new/<id>.mp4; download -o missing/ fails, creating nothing."""
+    result = run("--quiet", "generate", "a cat", *SMALL, "-o", "new/")
+    assert result.exit_code == 0, result.output
+    (saved,) = result.stdout.split()
+    assert (tmp_path / saved).parent == tmp_path / "new" and (tmp_path / saved).is_file()
+    video_id = Path(saved).stem
+    result = run("download", video_id, "-o", "missing/")
+    assert result.exit_code != 0 and "does not exist" in result.stderr
+    assert not (tmp_path / "missing").exists()
+
+
+def test_local_without_the_emulator_packages_stops_before_any_job(
+    run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--local checks for the emulator's media packages first (a usage error, exit 2)."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "av" else real(name, *a)
+    )
+    result = run("generate", "--local", "a cat", *SMALL)
+    assert result.exit_code == 2 and "videoclient[emulator]" in result.stderr
+    assert "missing: av" in result.stderr
+
+
+def test_local_jobs_get_no_wait_hint(run: Any) -> None:
+    """The --local emulator ends with the command: no 'videoclient wait' for its jobs."""
+    result = run("generate", "--local", "slow [emulator:slow]", *SMALL, "--timeout", "0.2")
+    assert result.exit_code == 1 and "videoclient wait" not in result.stderr
+
+
 def test_generate_refuses_existing_output_before_creating(
     run: Any, emu: EmulatorThread, tmp_path: Path
 ) -> None:

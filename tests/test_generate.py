@@ -80,7 +80,10 @@ async def test_generate_checks_the_output_before_paying(
         await client.videos.generate("p", output=tmp_path / "nope", variants=("video", "thumbnail"))
     with pytest.raises(ValueError, match="variant"):
         await client.videos.generate("p", output=tmp_path / "a.mp4", variants=("poster",))
+    with pytest.raises(FileNotFoundError, match="output directory does not exist"):
+        await client.videos.generate("p", output=f"{tmp_path}/missing/")  # not a file "missing"
     assert emu.count(method="POST") == 0 and existing.read_bytes() == b"mine"
+    assert not (tmp_path / "missing").exists()
 
 
 async def test_download_failure_does_not_recreate_the_job(emu: Emulator, tmp_path: Path) -> None:

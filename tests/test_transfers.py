@@ -526,6 +526,17 @@ async def test_an_expired_code_raises_video_expired_error(
     assert len(assets.requests) == 1  # the code says it all: no retrieve needed
 
 
+@pytest.mark.parametrize("script", ["expired", "404"])
+async def test_download_content_reports_expiry_too(
+    client: AsyncVideoClient, assets: AssetServer, script: str
+) -> None:
+    """download_content() maps an expired asset's 404 as download() does."""
+    assets.script = [script]
+    assets.video = {"id": "video_1", "object": "video", "status": "completed", "expires_at": 1}
+    with pytest.raises(videoclient.VideoExpiredError, match="expired"):
+        await client.videos.download_content("video_1")
+
+
 async def test_a_plain_404_checks_the_job_and_reports_expiry(
     client: AsyncVideoClient, assets: AssetServer, tmp_path: Path
 ) -> None:

@@ -51,7 +51,10 @@ def _plan(output: str | os.PathLike[str], variants: Sequence[str], overwrite: bo
         _validate.check_variant(variant)
     if len(set(variants)) != len(variants):
         raise ValueError(f"variants repeat: {list(variants)}")
-    out = Path(os.fspath(output))
+    raw = os.fspath(output)
+    out = Path(raw)
+    if raw.endswith(("/", os.sep)) and not out.is_dir():  # Path() would drop the slash
+        raise FileNotFoundError(f"output directory does not exist: {raw}")
     if len(variants) > 1 or out.is_dir():
         if not out.is_dir():
             raise NotADirectoryError(

@@ -37,7 +37,6 @@ from ._errors import (
     APIStatusError,
     ContentIntegrityError,
     NotFoundError,
-    VideoExpiredError,
 )
 from ._models import Video
 from ._options import CallOptions, RequestOptions
@@ -267,33 +266,7 @@ class _BodyReader:
 
     async def _expired_or(self, exc: NotFoundError) -> APIStatusError:
         """The error to raise for a 404: VideoExpiredError when the job's assets expired."""
-        expired_at: int | None = None
-        if exc.code is None or "expired" not in exc.code:
-            retrieve_opts = {k: v for k, v in self._options.items() if k != "on_upload_progress"}
-            try:
-                video = await self._videos.retrieve(self._video_id, **retrieve_opts)
-            except Exception:  # the job is gone or unreachable: the 404 stands
-                return exc
-            expired_at = video.expires_at
-            past = expired_at is not None and expired_at <= time.time()
-            if video.status != "expired" and not past:
-                return exc
-        when = ""
-        if expired_at is not None:
-            when = f" at {time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(expired_at))}"
-        return VideoExpiredError(
-            f"the content of {self._video_id} has expired{when}; create the video again "
-            "(assets are kept only until the job's expires_at)",
-            status_code=exc.status_code,
-            code=exc.code or "video_expired",
-            param=exc.param,
-            type=exc.type,
-            request_id=exc.request_id,
-            body=exc.body,
-            headers=exc.headers,
-            method=exc.method,
-            url=exc.url,
-        )
+        return await self._videos._expired_or(self._video_id, exc, self._options)
 
     async def next_chunk(self) -> bytes | memoryview:
         """The next piece of the asset, ``b""`` once every byte has arrived.

@@ -6,11 +6,12 @@ modules as subclasses of :class:`VideoOperations`; ``AsyncVideos`` combines them
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import _protocol as proto
-from ._errors import ContentIntegrityError
+from ._errors import APIStatusError, ContentIntegrityError, NotFoundError, VideoExpiredError
 from ._files import FileInput
 from ._images import Colour, Fit
 from ._models import DeletedVideo, Video, VideoCharacter, VideoPage
@@ -215,14 +216,21 @@ class VideoOperations:
             variant: ``"video"`` (MP4), ``"thumbnail"`` (WebP) or ``"spritesheet"`` (JPEG).
 
         Raises:
+            VideoExpiredError: The job's assets have expired.
             ContentIntegrityError: Fewer or more bytes arrived than Content-Length declared.
         """
         req = proto.build_content(video_id, variant=variant)
         opts = self._client._options(options)
         transport = self._client._get_transport()
-        async with transport.stream(req, opts) as resp:
-            chunks = [chunk async for chunk in resp.iter_chunks()]
-            record(proto.Response(resp.status, resp.headers, b""))
+        try:
+            async with transport.stream(req, opts) as resp:
+                chunks = [chunk async for chunk in resp.iter_chunks()]
+                record(proto.Response(resp.status, resp.headers, b""))
+        except NotFoundError as exc:
+            err = await self._expired_or(video_id, exc, options)
+            if err is exc:
+                raise
+            raise err from exc
         data = b"".join(chunks)
         declared = resp.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) != len(data):
@@ -232,6 +240,38 @@ class VideoOperations:
                 request_id=resp.headers.get("x-request-id"),
             )
         return data
+
+    async def _expired_or(
+        self, video_id: str, exc: NotFoundError, options: Mapping[str, Any]
+    ) -> APIStatusError:
+        """The error to raise for a 404: VideoExpiredError when the job's assets expired."""
+        expired_at: int | None = None
+        if exc.code is None or "expired" not in exc.code:
+            retrieve_opts = {k: v for k, v in options.items() if k != "on_upload_progress"}
+            try:
+                video = await self.retrieve(video_id, **retrieve_opts)
+            except Exception:  # the job is gone or unreachable: the 404 stands
+                return exc
+            expired_at = video.expires_at
+            past = expired_at is not None and expired_at <= time.time()
+            if video.status != "expired" and not past:
+                return exc
+        when = ""
+        if expired_at is not None:
+            when = f" at {time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(expired_at))}"
+        return VideoExpiredError(
+            f"the content of {video_id} has expired{when}; create the video again "
+            "(assets are kept only until the job's expires_at)",
+            status_code=exc.status_code,
+            code=exc.code or "video_expired",
+            param=exc.param,
+            type=exc.type,
+            request_id=exc.request_id,
+            body=exc.body,
+            headers=exc.headers,
+            method=exc.method,
+            url=exc.url,
+        )
 
 
 class AsyncPager:

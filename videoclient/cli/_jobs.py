@@ -138,7 +138,7 @@ def naming_created_job(out: Output) -> Iterator[list[str]]:
     except VideoFailedError:
         raise
     except (Exception, KeyboardInterrupt):
-        if created:
+        if created and not out.settings.local:  # the --local emulator ends with the command
             video_id = created[0]
             out.note(
                 f"the job {video_id} was created and is kept on the server; get it without "

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import click
 
-from ._settings import EMULATOR_HINT
+from ._settings import require_emulator_packages
 
 __all__ = ["COMMANDS"]
 
@@ -20,10 +20,11 @@ __all__ = ["COMMANDS"]
 @click.pass_context
 def serve(ctx: click.Context, args: Sequence[str]) -> None:
     """Run a local emulator of the Videos API: --host, --port and every emulator flag."""
-    try:
-        from videoclient.emulator import main
-    except ImportError as exc:
-        raise click.UsageError(EMULATOR_HINT) from exc
+    require_emulator_packages(
+        "the emulator needs its packages: pip install 'videoclient[emulator]'"
+    )
+    from videoclient.emulator import main
+
     ctx.exit(main(list(args), prog="videoclient serve"))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -24,6 +25,18 @@ LOCAL_RENDER_SECONDS = 2.0
 LOCAL_API_KEY = "sk-videoclient-local"
 
 EMULATOR_HINT = "--local needs the emulator's packages: pip install 'videoclient[emulator]'"
+#: The modules the emulator renders media with (its ``[emulator]`` extra).
+EMULATOR_MODULES = ("av", "PIL")
+
+
+def require_emulator_packages(hint: str = EMULATOR_HINT) -> None:
+    """Stop with ``hint`` now when the emulator's packages are missing (not after a job).
+
+    ``videoclient.emulator`` itself imports without them; only rendering needs them.
+    """
+    missing = [name for name in EMULATOR_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise click.UsageError(f"{hint} (missing: {', '.join(missing)})")
 
 
 @attrs.define
@@ -44,10 +57,9 @@ class Settings:
         if not self.local:
             yield self.api_key, self.base_url
             return
-        try:
-            from videoclient.emulator import Emulator, EmulatorConfig
-        except ImportError as exc:
-            raise click.UsageError(EMULATOR_HINT) from exc
+        require_emulator_packages()
+        from videoclient.emulator import Emulator, EmulatorConfig
+
         config = EmulatorConfig(render_seconds=self.local_render_seconds)
         with Emulator(config).in_thread() as emu:
             yield LOCAL_API_KEY, emu.base_url

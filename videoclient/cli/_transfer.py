@@ -80,12 +80,13 @@ async def _fetch(
     client: AsyncVideoClient,
     out: Output,
     video_id: str,
-    target: Path,
+    target: Path | str,
     *,
     variant: str,
     overwrite: bool,
 ) -> Path:
-    label = f"{variant} {target.name}" if variant != "video" else target.name
+    name = Path(target).name
+    label = f"{variant} {name}" if variant != "video" else name
     with ByteBar(out, f"downloading {label}") as bar:
         return await client.videos.download(
             video_id, target, variant=variant, on_progress=bar, overwrite=overwrite
@@ -101,7 +102,7 @@ def _file_result(path: Path, video_id: str, variant: str) -> dict[str, Any]:
 @click.option(
     "--output",
     "-o",
-    type=click.Path(path_type=Path),
+    type=click.Path(),  # a str: a trailing slash says "directory"
     help="File or existing directory (default: VIDEO_ID.mp4 / .webp / .jpg here).",
 )
 @click.option("--variant", type=click.Choice(VARIANTS), default="video", show_default=True)
@@ -109,11 +110,11 @@ def _file_result(path: Path, video_id: str, variant: str) -> dict[str, Any]:
 @common_options
 @click.pass_context
 def download(
-    ctx: click.Context, video_id: str, output: Path | None, variant: str, overwrite: bool
+    ctx: click.Context, video_id: str, output: str | None, variant: str, overwrite: bool
 ) -> None:
     """Download a finished job's video, thumbnail or spritesheet (bytes, rate and ETA)."""
     out = Output(settings(ctx))
-    target = output if output is not None else Path.cwd()
+    target: Path | str = output if output is not None else Path.cwd()
 
     async def work(client: AsyncVideoClient) -> Path:
         return await _fetch(client, out, video_id, target, variant=variant, overwrite=overwrite)
@@ -123,12 +124,13 @@ def download(
     out.result(_file_result(path, video_id, variant), [f"saved {path} ({size})"], [str(path)])
 
 
-def _targets(output: Path | None, extras: Sequence[str]) -> dict[str, Path] | None:
+def _targets(output: str | None, extras: Sequence[str]) -> dict[str, Path] | None:
     """Each variant's file for a named output; None when the name depends on the job id."""
-    if output is None or output.is_dir() or str(output).endswith(("/", os.sep)):
+    if output is None or output.endswith(("/", os.sep)) or Path(output).is_dir():
         return None
-    stem = output.with_suffix("") if output.suffix else output
-    targets = {"video": output}
+    path = Path(output)
+    stem = path.with_suffix("") if path.suffix else path
+    targets = {"video": path}
     for variant in extras:
         targets[variant] = stem.with_name(stem.name + _SUFFIXES[variant])
     return targets
@@ -139,7 +141,7 @@ def _targets(output: Path | None, extras: Sequence[str]) -> dict[str, Path] | No
 @click.option(
     "--output",
     "-o",
-    type=click.Path(path_type=Path),
+    type=click.Path(),  # a str: a trailing slash says "directory"
     help="The MP4 to write (default: VIDEO_ID.mp4 here; a directory works too).",
 )
 @click.option("--thumbnail", is_flag=True, help="Also save the thumbnail (NAME.thumbnail.webp).")
@@ -151,7 +153,7 @@ def _targets(output: Path | None, extras: Sequence[str]) -> dict[str, Path] | No
 @wait_options
 @common_options
 @click.pass_context
-def generate(ctx: click.Context, /, output: Path | None, **params: Any) -> None:
+def generate(ctx: click.Context, /, output: str | None, **params: Any) -> None:
     """Create a video from PROMPT, wait for it and download it: one command.
 
     \b
@@ -172,7 +174,7 @@ def generate(ctx: click.Context, /, output: Path | None, **params: Any) -> None:
                 raise _exists_error(path)
         named["video"].parent.mkdir(parents=True, exist_ok=True)
     elif output is not None:
-        output.mkdir(parents=True, exist_ok=True)
+        Path(output).mkdir(parents=True, exist_ok=True)
 
     with naming_created_job(out) as created:
 
@@ -188,7 +190,7 @@ def generate(ctx: click.Context, /, output: Path | None, **params: Any) -> None:
             )
             if not final.is_completed:
                 raise VideoFailedError(final)
-            where = output if output is not None else Path.cwd()
+            where = Path(output) if output is not None else Path.cwd()
             targets = named or {v: where / (final.id + _SUFFIXES[v]) for v in ("video", *extras)}
             files: dict[str, Path] = {}
             for variant, target in targets.items():

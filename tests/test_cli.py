@@ -279,6 +279,18 @@ def test_local_without_the_emulator_packages_stops_before_any_job(
     assert "missing: av" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["edit", "extend"])
+@pytest.mark.parametrize("name", ["clip.mp4", "out/clip", "CLIP.MOV"])
+def test_a_missing_video_file_is_a_usage_error(
+    run: Any, emu: EmulatorThread, command: str, name: str
+) -> None:
+    """A file name that does not exist is exit 2 naming it, not a job id sent to the server."""
+    extra = ["--seconds", "4"] if command == "extend" else []
+    result = run(command, name, "make it blue", *extra)
+    assert result.exit_code == 2 and f"no such file: {name}" in result.stderr, result.output
+    assert emu.count(method="POST") == 0
+
+
 def test_local_jobs_get_no_wait_hint(run: Any) -> None:
     """The --local emulator ends with the command: no 'videoclient wait' for its jobs."""
     result = run("generate", "--local", "slow [emulator:slow]", *SMALL, "--timeout", "0.2")

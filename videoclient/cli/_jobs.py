@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,20 @@ def reference(value: str | None) -> Any:
     return Path(value)
 
 
+_FILE_LIKE = re.compile(r"[/\\]|\.(?:mp4|mov|m4v|webm|mkv)$", re.IGNORECASE)
+
+
 def video_argument(value: str) -> Any:
-    """A video to edit or extend: an MP4 file if the path exists, else a job id."""
+    """A video to edit or extend: an MP4 file if the path exists, else a job id.
+
+    Something that reads as a file (a directory part, a video suffix) but does not exist
+    is a usage error, not a job id the server would answer with a 404.
+    """
     path = Path(value)
     if path.is_file():
         return path
+    if _FILE_LIKE.search(value):
+        raise click.BadParameter(f"no such file: {value} (to use a job, pass its id)")
     return {"id": value}
 
 

@@ -267,3 +267,23 @@ def test_a_nan_webhook_tolerance_is_refused() -> None:
     headers = webhooks.signed_headers(body, secret=secret, msg_id="msg_1", timestamp=1)
     with pytest.raises(ValueError, match="tolerance"):
         webhooks.unwrap(body, headers, secret, tolerance=float("nan"))
+
+
+@pytest.mark.parametrize(
+    ("fields", "exc"),
+    [
+        ({"total": 0}, ValueError),
+        ({"read": -1}, ValueError),
+        ({"connect": float("nan")}, ValueError),
+        ({"read": float("inf")}, ValueError),
+        ({"total": "10"}, TypeError),
+        ({"read": True}, TypeError),
+    ],
+)
+def test_a_timeout_that_would_mean_no_limit_is_refused(fields: dict[str, Any], exc: type) -> None:
+    """0 (or NaN) would silently mean "no limit" to aiohttp: only None says that."""
+    from videoclient import Timeout
+
+    with pytest.raises(exc, match="Timeout"):
+        Timeout(**fields)
+    assert Timeout(total=None, connect=None, read=None).read is None

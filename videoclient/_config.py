@@ -59,6 +59,21 @@ class Timeout:
     connect: float | None = 10.0
     read: float | None = 120.0
 
+    def __attrs_post_init__(self) -> None:
+        for name in ("total", "connect", "read"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(
+                    f"Timeout.{name} must be a number of seconds or None, not {value!r}"
+                )
+            if not 0 < value < float("inf"):  # 0 would mean "no limit" to aiohttp; NaN too
+                raise ValueError(
+                    f"Timeout.{name} must be a positive number of seconds (None for no limit), "
+                    f"got {value!r}"
+                )
+
     @classmethod
     def coerce(cls, value: Timeout | float | None) -> Timeout:
         """Accept a Timeout, a number of seconds (the total) or None (no limits)."""
@@ -68,8 +83,8 @@ class Timeout:
             return cls(total=None, connect=None, read=None)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"timeout must be a number of seconds or a Timeout, not {value!r}")
-        if value <= 0:
-            raise ValueError(f"timeout must be positive, got {value!r}")
+        if not 0 < value < float("inf"):
+            raise ValueError(f"timeout must be a positive number of seconds, got {value!r}")
         return cls(total=float(value), connect=min(10.0, float(value)), read=float(value))
 
 

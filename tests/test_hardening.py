@@ -40,6 +40,7 @@ class Scripted:
         self.hits: dict[str, int] = {}
         self.auth: dict[str, str | None] = {}
         self.server: TestServer | None = None
+        self.release = asyncio.Event()  # set at teardown: stalled answers end
 
     @property
     def base_url(self) -> str:
@@ -62,7 +63,10 @@ class Scripted:
 @pytest.fixture
 async def scripted(sleeps: list[float]) -> AsyncIterator[Scripted]:
     async with serving_all(Scripted()) as srv:
-        yield srv
+        try:
+            yield srv
+        finally:
+            srv.release.set()
 
 
 async def test_a_client_closed_before_use_sends_nothing(
@@ -287,3 +291,90 @@ def test_a_timeout_that_would_mean_no_limit_is_refused(fields: dict[str, Any], e
     with pytest.raises(exc, match="Timeout"):
         Timeout(**fields)
     assert Timeout(total=None, connect=None, read=None).read is None
+
+
+def _stall(srv: Scripted) -> Handler:
+    """A handler: headers and the first KiB of a 1 MB body, then nothing until teardown."""
+
+    async def stall(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+        resp.content_length = 1_000_000
+        await resp.prepare(request)
+        await resp.write(b"x" * 1024)
+        await srv.release.wait()
+        return resp
+
+    return stall
+
+
+async def test_closing_ends_calls_queued_for_a_connection_as_closed(scripted: Scripted) -> None:
+    """Calls waiting for a pooled connection end "closed" on close(), not cancelled."""
+    scripted.routes["/v1/videos/video_1/content"] = _stall(scripted)
+    client = AsyncVideoClient(KEY, base_url=scripted.base_url, max_connections=1)
+    started = asyncio.Event()
+
+    async def hold() -> None:
+        async with client.videos.stream_content("video_1") as stream:
+            async for _ in stream:
+                started.set()
+
+    holder = asyncio.create_task(hold())
+    await asyncio.wait_for(started.wait(), 30)
+    queued = [asyncio.create_task(client.videos.retrieve(f"video_{i}")) for i in range(3)]
+    await asyncio.sleep(0.1)  # let them queue for the only connection
+    await client.close()
+    results = await asyncio.gather(holder, *queued, return_exceptions=True)
+    assert all(isinstance(r, APIConnectionError) for r in results), results
+    assert not any(t.cancelled() for t in (holder, *queued))
+
+
+@pytest.mark.parametrize("end", ["cancel", "close"])
+async def test_an_upload_cut_short_closes_its_file_at_once(
+    scripted: Scripted, tmp_path: Path, end: str
+) -> None:
+    """Uploads cancelled, or ended by close(), close their files when the calls end, not
+    later in the garbage collector."""
+    import gc
+    import os
+
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("needs /proc/self/fd")
+    path = tmp_path / "big.mp4"
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(8 * UPLOAD_CHUNK))
+    scripted.routes["/v1/videos/edits"] = _stall(scripted)  # never reads the body
+    started = 0
+    all_sent = asyncio.Event()
+
+    def progress(done: int, total: int) -> None:
+        nonlocal started
+        if done > UPLOAD_CHUNK and not all_sent.is_set():
+            started += 1
+            if started == 4:
+                all_sent.set()
+
+    def open_handles() -> int:
+        fds = os.listdir("/proc/self/fd")
+        return sum(os.path.realpath(f"/proc/self/fd/{fd}") == str(path) for fd in fds)
+
+    client = AsyncVideoClient(KEY, base_url=scripted.base_url, max_retries=0)
+    tasks = [
+        asyncio.create_task(client.videos.edit(prompt="p", video=path, on_upload_progress=progress))
+        for _ in range(4)
+    ]
+    gc.disable()  # the files must be closed by the calls, not by a collection
+    try:
+        await asyncio.wait_for(all_sent.wait(), 30)
+        if end == "cancel":
+            for task in tasks:
+                task.cancel()
+        else:
+            await client.close()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for _ in range(30):  # aiohttp's body writers end a few loop turns after the calls
+            if not open_handles():
+                break
+            await asyncio.sleep(0.01)
+        assert open_handles() == 0
+    finally:
+        gc.enable()
+        await client.close()

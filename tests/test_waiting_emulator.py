@@ -352,3 +352,25 @@ async def test_as_completed_cuts_backoff_at_predicted_end(
     assert len(rounds) <= 8
     gaps = [b.time - a.time for a, b in itertools.pairwise(rounds)]
     assert all(g >= pacing.MIN_ROUND - EPS for g in gaps)
+
+
+@pytest.mark.videoclient_emulator(
+    render_seconds=1.0, poll_after_min_ms=1000, poll_after_max_ms=1000
+)
+async def test_as_completed_resumes_its_wait_when_each_step_is_cut_short(
+    client: AsyncVideoClient,
+) -> None:
+    """A timeout around each ``__anext__`` (a keep-alive loop) resumes the paced wait where it
+    stopped: the jobs still come out, instead of every call starting a full wait again."""
+    jobs = [await client.videos.create(prompt=f"p{i}", size="64x64", seconds=1) for i in range(3)]
+    it = client.videos.as_completed(jobs).__aiter__()
+    done: list[Video] = []
+    for _ in range(60):  # a bound, not a timing: without resuming, none would come out
+        try:
+            done.append(await asyncio.wait_for(it.__anext__(), 0.4))
+        except asyncio.TimeoutError:
+            continue
+        except StopAsyncIteration:
+            break
+    assert sorted(v.id for v in done) == sorted(j.id for j in jobs)
+    assert all(v.status == "completed" for v in done)

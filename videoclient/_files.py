@@ -58,6 +58,17 @@ class FileSource:
     offset: int = 0
     head: bytes = attrs.field(default=b"", repr=False, eq=False)
 
+    def read_at(self, offset: int, size: int) -> bytes:
+        """At most ``size`` bytes from ``offset`` of a path source, in one read.
+
+        The file is opened and closed for this read alone, so an upload that is
+        abandoned between two pieces holds no file open.
+        """
+        assert self.path is not None
+        with open(self.path, "rb") as fh:
+            fh.seek(offset)
+            return fh.read(size)
+
     @contextmanager
     def open(self) -> Iterator[IO[bytes]]:
         """Open the content positioned at its start; closes what it opened."""

@@ -16,6 +16,7 @@ Invariants kept here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import ipaddress
 import json
@@ -25,7 +26,8 @@ import platform
 import re
 import time
 import warnings
-from collections.abc import AsyncIterator, Mapping
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -80,7 +82,7 @@ def _version() -> str:
     return __version__
 
 
-@attrs.define
+@attrs.define(eq=False)  # compared by identity: kept in a WeakSet
 class StreamResponse:
     """A response whose body has not been read yet."""
 
@@ -91,6 +93,17 @@ class StreamResponse:
     #: Which attempt of the call this response answered (0 for the first).
     attempt: int = 0
     _reading: bool = attrs.field(default=False, init=False)
+    _receiver: BodyReceiver | None = attrs.field(default=None, init=False)
+
+    def abort(self, error: APIConnectionError) -> None:
+        """End the body now: a read waiting for bytes raises ``error`` (the client closes)."""
+        receiver = self._receiver
+        if receiver is not None:
+            receiver.fail(error)
+            receiver.close()
+            return
+        self._raw.content.set_exception(error)  # wakes a read that waits, with this error
+        self._raw.close()
 
     async def read_chunk(self, size: int = DOWNLOAD_CHUNK) -> bytes:
         """Up to ``size`` bytes of the body, ``b""`` at its end.
@@ -164,6 +177,7 @@ class StreamResponse:
             receiver.start(None, head)
             return receiver
         receiver.start(transport, head)
+        self._receiver = receiver
         return receiver
 
 
@@ -205,6 +219,10 @@ class Transport:
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: Bodies being read, and requests waiting for their answers: closing the client
+        #: ends them ("the client is closed").
+        self._streams: weakref.WeakSet[StreamResponse] = weakref.WeakSet()
+        self._inflight: set[anyio.CancelScope] = set()
         # While the server's rate limit is in force (a 429 asked us to wait until this
         # monotonic time), no request of this client goes out: one 429 pauses the whole
         # client instead of every concurrent call finding the limit on its own.
@@ -299,6 +317,10 @@ class Transport:
     async def close(self) -> None:
         """Close the session (once); later calls do nothing."""
         self._closed = True
+        for scope in list(self._inflight):
+            scope.cancel()
+        for stream in list(self._streams):
+            stream.abort(APIConnectionError("the client is closed", url=stream.url))
         session, self._session = self._session, None
         if session is None:
             return
@@ -425,10 +447,30 @@ class Transport:
         failed: list[Exception] = []
         for _ in range(MAX_REDIRECTS + 1):
             data = self._body(req, headers, opts, failed) if send_body else None
+            # close() cancels this scope: a request still waiting for its answer ends then.
+            scope = anyio.CancelScope()
+            self._inflight.add(scope)
             try:
-                resp = await session.request(
-                    method, url, headers=headers, data=data, timeout=timeout, allow_redirects=False
-                )
+                with scope:
+                    resp = await session.request(
+                        method,
+                        url,
+                        headers=headers,
+                        data=data,
+                        timeout=timeout,
+                        allow_redirects=False,
+                    )
+                if scope.cancelled_caught:
+                    raise APIConnectionError("the client is closed", method=method, url=_safe(url))
+            except asyncio.CancelledError:
+                # Closing the client cancels the calls queued for a connection (aiohttp
+                # cancels their waiters): they end as "closed", like those already sent.
+                # A cancellation of this task itself goes on as one.
+                if self._closed and not _cancel_requested():
+                    raise APIConnectionError(
+                        "the client is closed", method=method, url=_safe(url)
+                    ) from None
+                raise
             except asyncio.TimeoutError as exc:
                 if failed:
                     raise failed[0] from None
@@ -441,6 +483,10 @@ class Transport:
                 raise APIConnectionError(
                     f"{method} {_safe(url)} failed: {_describe(exc)}", method=method, url=_safe(url)
                 ) from exc
+            finally:
+                self._inflight.discard(scope)
+                if isinstance(data, AsyncGenerator):
+                    await _close_body(data)
             if resp.status not in _REDIRECT_STATUSES:
                 return resp
             location = resp.headers.get("Location")
@@ -523,7 +569,18 @@ class Transport:
                     await self._respect_rate_limit()
                 raw = await self._open(req, opts, idem, None)
                 try:
-                    resp = Response(raw.status, _lower(raw.headers), await self._read(raw, req))
+                    scope = anyio.CancelScope()  # close() ends a read that waits, too
+                    self._inflight.add(scope)
+                    try:
+                        with scope:
+                            body = await self._read(raw, req)
+                    finally:
+                        self._inflight.discard(scope)
+                    if scope.cancelled_caught:
+                        raise APIConnectionError(
+                            "the client is closed", method=req.method, url=_safe(raw.url)
+                        )
+                    resp = Response(raw.status, _lower(raw.headers), body)
                 finally:
                     raw.release()
             except APIConnectionError as exc:
@@ -639,7 +696,9 @@ class Transport:
                         resp_headers.get("x-request-id"),
                     )
                     opened = True
-                    yield StreamResponse(status, resp_headers, _safe(raw.url), raw, attempt)
+                    stream = StreamResponse(status, resp_headers, _safe(raw.url), raw, attempt)
+                    self._streams.add(stream)
+                    yield stream
                     return
             except APIConnectionError as exc:
                 if opened:
@@ -695,6 +754,20 @@ def _warn_if_insecure(base: URL) -> None:
             InsecureTransportWarning,
             stacklevel=4,
         )
+
+
+def _cancel_requested() -> bool:
+    """Whether the current task itself was asked to stop (``Task.cancelling``, 3.11+)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return bool(cancelling()) if cancelling is not None else False
+
+
+async def _close_body(body: AsyncGenerator[bytes, None]) -> None:
+    """Close an upload body that aiohttp stopped reading (cancelled, connection lost), so
+    the file it reads is closed now, not by the garbage collector."""
+    with contextlib.suppress(RuntimeError):  # still being read by aiohttp's writer: it ends it
+        await body.aclose()
 
 
 def _redirect_target(url: URL, location: str, method: str) -> URL:
@@ -753,18 +826,34 @@ async def _stream_segments(
             await report(len(seg))
             continue
         try:
-            with seg.open() as fh:
-                remaining = seg.size
-                while remaining > 0:
-                    chunk = await anyio.to_thread.run_sync(fh.read, min(UPLOAD_CHUNK, remaining))
-                    if not chunk:
-                        raise OSError(
-                            f"{seg.filename} ended {remaining} bytes before its size when "
-                            f"checked ({seg.size} bytes): it changed during the upload"
-                        )
-                    remaining -= len(chunk)
-                    yield chunk
-                    await report(len(chunk))
+            async for chunk in _file_pieces(seg):
+                yield chunk
+                await report(len(chunk))
         except OSError as exc:  # gone, unreadable or cut since checked: the caller's error
             failed.append(exc)
             raise
+
+
+async def _file_pieces(seg: FileSource) -> AsyncIterator[bytes]:
+    """A file's bytes in :data:`UPLOAD_CHUNK` pieces, each read off the loop.
+
+    A file on disk is opened for each piece (:meth:`FileSource.read_at`): aiohttp may stop
+    reading a body at any piece (a cancelled call, a closed client) without closing it, and
+    a handle kept open across pieces would then wait for the garbage collector.
+    """
+    done = 0
+    with contextlib.ExitStack() as stack:
+        fh = None if seg.path is not None else stack.enter_context(seg.open())
+        while done < seg.size:
+            want = min(UPLOAD_CHUNK, seg.size - done)
+            if fh is None:
+                chunk = await anyio.to_thread.run_sync(seg.read_at, done, want)
+            else:
+                chunk = await anyio.to_thread.run_sync(fh.read, want)
+            if not chunk:
+                raise OSError(
+                    f"{seg.filename} ended {seg.size - done} bytes before its size when "
+                    f"checked ({seg.size} bytes): it changed during the upload"
+                )
+            done += len(chunk)
+            yield chunk

@@ -293,6 +293,9 @@ class _AsCompleted:
         self._deadline: _Deadline | None = None
         self._began = 0.0
         self._rounds = 0
+        #: When the next round is due (set once per finished round): a wait cut short by
+        #: the caller (a timeout around ``__anext__``) resumes to this time, not anew.
+        self._next_at: float | None = None
         self._use_list = True
 
     def __aiter__(self) -> _AsCompleted:
@@ -323,8 +326,14 @@ class _AsCompleted:
     async def _round(self, deadline: _Deadline) -> bool:
         """Sleep as paced, refresh every pending job once; False when the deadline came."""
         if self._rounds:
-            if not await deadline.pause(self._delay(deadline), f"{len(self._pending)} videos"):
+            if self._next_at is None:
+                wait = self._delay(deadline)
+                self._next_at = _now() + wait
+            else:  # a wait cut short by the caller: only what is left of it
+                wait = max(0.0, self._next_at - _now())
+            if not await deadline.pause(wait, f"{len(self._pending)} videos"):
                 return False
+            self._next_at = None
         else:
             self._began = _now()
         self._rounds += 1

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -139,6 +140,26 @@ class CannedServer:
         if isinstance(body, bytes):
             return web.Response(body=body, status=status, headers=headers)
         return web.json_response(body, status=status, headers=headers)
+
+
+@contextlib.contextmanager
+def thread_running(fn: Callable[[], object], join: float = 30) -> Iterator[list[BaseException]]:
+    """Run ``fn`` in a thread during the block, joined at its end; yields the list that
+    receives what ``fn`` raised (a call a test expects another thread to end)."""
+    outcome: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            fn()
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    try:
+        yield outcome
+    finally:
+        thread.join(join)
 
 
 @contextlib.asynccontextmanager

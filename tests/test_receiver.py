@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import videoclient
-from videoclient import AsyncVideoClient, _receiver, _transfers
+from videoclient import AsyncVideoClient, _filewriter, _receiver, _transfers
 from videoclient._receiver import BodyReceiver
 from videoclient.emulator import Emulator, EmulatorConfig
 
@@ -320,16 +320,16 @@ async def test_writes_move_to_a_thread_once_one_is_slow(
     monkeypatch.setattr(loop, "run_in_executor", spy)
     big = big_server.data
     async with AsyncVideoClient(KEY, base_url=big_server.base_url) as client:
-        monkeypatch.setattr(_transfers, "_write_clock", lambda: 0.0)  # every write instant
+        monkeypatch.setattr(_filewriter, "_write_clock", lambda: 0.0)  # every write instant
         fast = await client.videos.download("video_1", tmp_path / "fast.mp4")
         assert fast.read_bytes() == big and writes == []  # a quick disk: no thread hop
         ticks = iter(range(0, 10**6, 1))  # each reading of the write clock: one more second
-        monkeypatch.setattr(_transfers, "_write_clock", lambda: float(next(ticks)))
+        monkeypatch.setattr(_filewriter, "_write_clock", lambda: float(next(ticks)))
         slow = await client.videos.download("video_1", tmp_path / "slow.mp4")
     assert slow.read_bytes() == big
     # The first write was timed as slow; every later write above INLINE_WRITE went to a thread.
-    assert writes and all(n > _transfers.INLINE_WRITE for n in writes)
-    assert len(big) - sum(writes) <= _receiver.MIN_BUFFER_SIZE + _transfers.INLINE_WRITE
+    assert writes and all(n > _filewriter.INLINE_WRITE for n in writes)
+    assert len(big) - sum(writes) <= _receiver.MIN_BUFFER_SIZE + _filewriter.INLINE_WRITE
 
 
 class RecordedWrites:
@@ -369,8 +369,8 @@ async def test_writes_in_the_loop_go_in_slices_with_other_tasks_between(
     big_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recorded: RecordedWrites
 ) -> None:
     """No write in the loop is larger than WRITE_SLICE; other tasks run every YIELD_EVERY bytes."""
-    monkeypatch.setattr(_transfers, "WRITE_SLICE", 16 * 1024)
-    monkeypatch.setattr(_transfers, "YIELD_EVERY", 16 * 1024)
+    monkeypatch.setattr(_filewriter, "WRITE_SLICE", 16 * 1024)
+    monkeypatch.setattr(_filewriter, "YIELD_EVERY", 16 * 1024)
 
     async def ticker() -> None:
         while True:
@@ -395,7 +395,7 @@ async def test_writes_in_the_loop_go_in_slices_with_other_tasks_between(
 
 def _crossed_boundaries(writes: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The writes with an offset ``PAGE_SIZE + k * WRITE_SLICE`` strictly inside them."""
-    page, step = _transfers.PAGE_SIZE, _transfers.WRITE_SLICE
+    page, step = _filewriter.PAGE_SIZE, _filewriter.WRITE_SLICE
     bad = []
     for at, n in writes:
         after_first = max(at + 1, page)  # the first boundary that could lie inside
@@ -416,15 +416,15 @@ async def test_download_writes_start_on_odd_pages(
     """Writes end at PAGE_SIZE + k * WRITE_SLICE: the first is one page, none crosses a cut."""
     if threaded:  # every write is timed as slow: later ones go to a worker thread
         ticks = iter(range(10**6))
-        monkeypatch.setattr(_transfers, "_write_clock", lambda: float(next(ticks)))
+        monkeypatch.setattr(_filewriter, "_write_clock", lambda: float(next(ticks)))
     async with AsyncVideoClient(KEY, base_url=big_server.base_url) as client:
         path = await client.videos.download("video_1", tmp_path / "v.mp4")
     assert path.read_bytes() == big_server.data
     writes = recorded.writes
-    assert writes[0] == (0, _transfers.PAGE_SIZE)
+    assert writes[0] == (0, _filewriter.PAGE_SIZE)
     assert [at for at, _ in writes] == list(itertools.accumulate([0] + [n for _, n in writes[:-1]]))
     assert _crossed_boundaries(writes) == []
-    assert max(n for _, n in writes) == _transfers.WRITE_SLICE
+    assert max(n for _, n in writes) == _filewriter.WRITE_SLICE
 
 
 async def test_small_bodies_stay_on_the_pooled_connection(
@@ -464,25 +464,25 @@ def test_thread_writes_go_in_the_same_pieces(pos: int) -> None:
             pieces.append(bytes(piece))
             return len(piece)
 
-    _transfers._write_sliced(Sink(), memoryview(data), pos)  # type: ignore[arg-type]
+    _filewriter._write_sliced(Sink(), memoryview(data), pos)  # type: ignore[arg-type]
     assert b"".join(pieces) == data
     assert [len(p) for p in pieces] == [
-        end - start for start, end in _transfers._pieces(pos, len(data))
+        end - start for start, end in _filewriter._pieces(pos, len(data))
     ]
 
 
 def test_pieces_tile_the_write_and_end_at_odd_page_cuts() -> None:
     """Pieces are contiguous, at most WRITE_SLICE, and end only at PAGE_SIZE + k * WRITE_SLICE."""
-    page, step = _transfers.PAGE_SIZE, _transfers.WRITE_SLICE
+    page, step = _filewriter.PAGE_SIZE, _filewriter.WRITE_SLICE
     assert step % (2 * page) == 0  # every cut is on an odd page
     positions = [0, 1, page - 1, page, page + 1, step, step + page, 3 * step + 5, 10**9 + 7]
     for pos in positions:
         for length in (1, page - 1, page, step - 1, step, step + page + 1, 5 * step + 3):
-            pieces = list(_transfers._pieces(pos, length))
+            pieces = list(_filewriter._pieces(pos, length))
             assert pieces[0][0] == 0 and pieces[-1][1] == length
             assert all(a[1] == b[0] for a, b in itertools.pairwise(pieces))
             assert all(0 < end - start <= step for start, end in pieces)
             for _, end in pieces[:-1]:
                 assert (pos + end - page) % step == 0, (pos, length, end)
             assert _crossed_boundaries([(pos + s, e - s) for s, e in pieces]) == []
-    assert list(_transfers._pieces(0, 0)) == []
+    assert list(_filewriter._pieces(0, 0)) == []

@@ -20,6 +20,7 @@ import anyio
 import pytest
 
 import videoclient
+from tests.conftest import thread_running
 from videoclient import APIConnectionError, NotFoundError, Video
 from videoclient._sync_client import ContentStreamSync, Pager, VideoClient
 from videoclient.emulator import SLOW_TRIGGER, Emulator, EmulatorConfig, EmulatorThread
@@ -304,19 +305,11 @@ def test_close_from_another_thread_ends_calls_in_flight(emu: EmulatorThread) -> 
     c = VideoClient(KEY, base_url=emu.base_url)
     video = make_video(c, f"slow {SLOW_TRIGGER}")
     polling = threading.Event()
-    outcome: list[BaseException] = []
-
-    def waiter() -> None:
-        try:
-            c.videos.poll(video.id, on_progress=lambda v: polling.set())
-        except BaseException as exc:
-            outcome.append(exc)
-
-    t = threading.Thread(target=waiter)
-    t.start()
-    assert polling.wait(30)
-    c.close()
-    t.join(30)
+    with thread_running(
+        lambda: c.videos.poll(video.id, on_progress=lambda v: polling.set())
+    ) as outcome:
+        assert polling.wait(30)
+        c.close()
     assert len(outcome) == 1 and isinstance(outcome[0], APIConnectionError)
 
 
@@ -477,24 +470,18 @@ class StallingServer:
 
 def test_close_ends_a_stream_being_read_as_closed() -> None:
     """A stream blocked on its body, in another thread, ends 'the client is closed' on close()."""
-    outcome: list[BaseException] = []
     first = threading.Event()
     with StallingServer() as srv:
         c = VideoClient(KEY, base_url=srv.base_url)
 
         def reader() -> None:
-            try:
-                with c.videos.stream_content("video_1") as stream:
-                    for _ in stream:
-                        first.set()
-            except BaseException as exc:
-                outcome.append(exc)
+            with c.videos.stream_content("video_1") as stream:
+                for _ in stream:
+                    first.set()
 
-        t = threading.Thread(target=reader)
-        t.start()
-        assert first.wait(30)
-        c.close()
-        t.join(30)
+        with thread_running(reader) as outcome:
+            assert first.wait(30)
+            c.close()
     assert len(outcome) == 1 and isinstance(outcome[0], APIConnectionError), outcome
     assert "the client is closed" in str(outcome[0])
 

@@ -13,6 +13,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
+from tests.conftest import thread_running
 from videoclient import APIConnectionError
 from videoclient._mirror import offloaded
 from videoclient._portal import Portal
@@ -126,23 +127,14 @@ def test_shutdown_awaits_aclose_once_then_joins_the_thread(portal: Portal) -> No
 def test_shutdown_cancels_calls_in_flight_in_other_threads(portal: Portal) -> None:
     """A call still running when the portal shuts down raises 'closed' in its thread."""
     started = threading.Event()
-    outcome: list[BaseException] = []
 
     async def forever() -> None:
         started.set()
         await anyio.sleep_forever()
 
-    def caller() -> None:
-        try:
-            portal.call(forever)
-        except BaseException as exc:
-            outcome.append(exc)
-
-    worker = threading.Thread(target=caller)
-    worker.start()
-    assert started.wait(10)
-    portal.shutdown()
-    worker.join(10)
+    with thread_running(lambda: portal.call(forever), join=10) as outcome:
+        assert started.wait(10)
+        portal.shutdown()
     assert len(outcome) == 1
     assert isinstance(outcome[0], APIConnectionError)
 

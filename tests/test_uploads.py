@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestServer
 import videoclient._files as files_mod
 from tests.conftest import serving_all
 from videoclient import AsyncVideoClient
-from videoclient._transport import UPLOAD_CHUNK
+from videoclient._upload import UPLOAD_CHUNK
 
 KEY = "sk-test-SECRET-uploads"
 MIB = 1024 * 1024

@@ -16,7 +16,6 @@ Invariants kept here:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import ipaddress
 import json
@@ -27,8 +26,8 @@ import re
 import time
 import warnings
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import aiohttp
@@ -38,7 +37,6 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from . import _retry
-from ._callbacks import notify
 from ._config import ClientConfig, Timeout
 from ._errors import (
     APIConnectionError,
@@ -47,17 +45,16 @@ from ._errors import (
     InsecureTransportWarning,
     MissingAPIKeyError,
 )
-from ._files import FileSource
 from ._multipart import encode
-from ._options import CallOptions, UploadProgress
+from ._options import CallOptions
 from ._protocol import Request, Response, raise_for_status
 from ._receiver import BodyReceiver
+from ._upload import stream_body
 
 __all__ = ["StreamResponse", "Transport"]
 
 log = logging.getLogger("videoclient")
 
-UPLOAD_CHUNK = 1024 * 1024
 DOWNLOAD_CHUNK = 256 * 1024
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -310,6 +307,19 @@ class Transport:
         if connector is not None:
             connector._closed = True  # its finalizer then leaves the connections alone
 
+    @contextmanager
+    def _ended_by_close(self, method: str, url: URL) -> Iterator[None]:
+        """A block that :meth:`close` ends: with "the client is closed", not a cancellation."""
+        scope = anyio.CancelScope()
+        self._inflight.add(scope)
+        try:
+            with scope:
+                yield
+        finally:
+            self._inflight.discard(scope)
+        if scope.cancelled_caught:
+            raise APIConnectionError("the client is closed", method=method, url=_safe(url))
+
     def _other_loop(self) -> bool:
         """Whether the session belongs to an event loop other than the running one."""
         return self._loop is not None and self._loop is not asyncio.get_running_loop()
@@ -396,7 +406,7 @@ class Transport:
             body = encode(req.form)
             headers["Content-Type"] = body.content_type
             headers["Content-Length"] = str(body.length)
-            return _stream_segments(body.segments, opts.on_upload_progress, body.length, failed)
+            return stream_body(body.segments, opts.on_upload_progress, body.length, failed)
         if req.json is not None:
             headers["Content-Type"] = "application/json"
             return _JSON.encode(req.json).encode()
@@ -447,11 +457,8 @@ class Transport:
         failed: list[Exception] = []
         for _ in range(MAX_REDIRECTS + 1):
             data = self._body(req, headers, opts, failed) if send_body else None
-            # close() cancels this scope: a request still waiting for its answer ends then.
-            scope = anyio.CancelScope()
-            self._inflight.add(scope)
             try:
-                with scope:
+                with self._ended_by_close(method, url):
                     resp = await session.request(
                         method,
                         url,
@@ -460,8 +467,6 @@ class Transport:
                         timeout=timeout,
                         allow_redirects=False,
                     )
-                if scope.cancelled_caught:
-                    raise APIConnectionError("the client is closed", method=method, url=_safe(url))
             except asyncio.CancelledError:
                 # Closing the client cancels the calls queued for a connection (aiohttp
                 # cancels their waiters): they end as "closed", like those already sent.
@@ -483,10 +488,6 @@ class Transport:
                 raise APIConnectionError(
                     f"{method} {_safe(url)} failed: {_describe(exc)}", method=method, url=_safe(url)
                 ) from exc
-            finally:
-                self._inflight.discard(scope)
-                if isinstance(data, AsyncGenerator):
-                    await _close_body(data)
             if resp.status not in _REDIRECT_STATUSES:
                 return resp
             location = resp.headers.get("Location")
@@ -569,17 +570,8 @@ class Transport:
                     await self._respect_rate_limit()
                 raw = await self._open(req, opts, idem, None)
                 try:
-                    scope = anyio.CancelScope()  # close() ends a read that waits, too
-                    self._inflight.add(scope)
-                    try:
-                        with scope:
-                            body = await self._read(raw, req)
-                    finally:
-                        self._inflight.discard(scope)
-                    if scope.cancelled_caught:
-                        raise APIConnectionError(
-                            "the client is closed", method=req.method, url=_safe(raw.url)
-                        )
+                    with self._ended_by_close(req.method, raw.url):  # a read that waits, too
+                        body = await self._read(raw, req)
                     resp = Response(raw.status, _lower(raw.headers), body)
                 finally:
                     raw.release()
@@ -763,13 +755,6 @@ def _cancel_requested() -> bool:
     return bool(cancelling()) if cancelling is not None else False
 
 
-async def _close_body(body: AsyncGenerator[bytes, None]) -> None:
-    """Close an upload body that aiohttp stopped reading (cancelled, connection lost), so
-    the file it reads is closed now, not by the garbage collector."""
-    with contextlib.suppress(RuntimeError):  # still being read by aiohttp's writer: it ends it
-        await body.aclose()
-
-
 def _redirect_target(url: URL, location: str, method: str) -> URL:
     """Where a redirect's ``Location`` points, resolved against ``url``, without user info.
 
@@ -792,68 +777,3 @@ def _redirect_target(url: URL, location: str, method: str) -> URL:
 def _safe(url: URL) -> str:
     """The URL without user info or query (signed URLs carry secrets in the query)."""
     return str(url.with_user(None).with_query(None))
-
-
-async def _stream_segments(
-    segments: tuple[bytes | FileSource, ...],
-    progress: UploadProgress | None,
-    total: int,
-    failed: list[Exception],
-) -> AsyncIterator[bytes]:
-    """Yield a multipart body: framing bytes as they are, files in chunks read off the loop.
-
-    At most :data:`UPLOAD_CHUNK` bytes of a file are in memory at a time. ``progress``
-    is called with (bytes yielded so far, ``total``) after each piece; a retried
-    request streams the body again, so its count starts again from 0. An exception
-    ``progress`` raises is appended to ``failed`` (then ends the body), and so is an
-    :class:`OSError` reading a file (gone, unreadable, or shorter than when it was checked):
-    the caller's own errors, raised as themselves rather than retried.
-    """
-    done = 0
-
-    async def report(n: int) -> None:
-        nonlocal done
-        done += n
-        try:
-            await notify(progress, done, total)
-        except Exception as exc:
-            failed.append(exc)
-            raise
-
-    for seg in segments:
-        if isinstance(seg, bytes):
-            yield seg
-            await report(len(seg))
-            continue
-        try:
-            async for chunk in _file_pieces(seg):
-                yield chunk
-                await report(len(chunk))
-        except OSError as exc:  # gone, unreadable or cut since checked: the caller's error
-            failed.append(exc)
-            raise
-
-
-async def _file_pieces(seg: FileSource) -> AsyncIterator[bytes]:
-    """A file's bytes in :data:`UPLOAD_CHUNK` pieces, each read off the loop.
-
-    A file on disk is opened for each piece (:meth:`FileSource.read_at`): aiohttp may stop
-    reading a body at any piece (a cancelled call, a closed client) without closing it, and
-    a handle kept open across pieces would then wait for the garbage collector.
-    """
-    done = 0
-    with contextlib.ExitStack() as stack:
-        fh = None if seg.path is not None else stack.enter_context(seg.open())
-        while done < seg.size:
-            want = min(UPLOAD_CHUNK, seg.size - done)
-            if fh is None:
-                chunk = await anyio.to_thread.run_sync(seg.read_at, done, want)
-            else:
-                chunk = await anyio.to_thread.run_sync(fh.read, want)
-            if not chunk:
-                raise OSError(
-                    f"{seg.filename} ended {seg.size - done} bytes before its size when "
-                    f"checked ({seg.size} bytes): it changed during the upload"
-                )
-            done += len(chunk)
-            yield chunk

@@ -18,7 +18,7 @@ __all__ = ["CALL_LABELS", "IMPORTS", "run_calls", "run_imports"]
 IMPORTS = {
     "videoclient": "import videoclient",
     "openai-python": "import openai",
-    "videoclient + aiohttp": "import videoclient, videoclient._transport",
+    "videoclient + aiohttp": "import videoclient, videoclient._io.transport",
     "aiohttp": "import aiohttp",
 }
 CALL_LABELS = {

@@ -12,9 +12,8 @@ from unittest import mock
 
 import pytest
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "api" / "videos-openapi.yaml"
-if not SPEC_PATH.exists():  # a checkout whose shared/ sits elsewhere
-    SPEC_PATH = Path(__file__).resolve().parent / "videos-openapi.yaml"
+#: The vendored contract (see tests/spec/README.md): the tests read nothing outside the repo.
+SPEC_PATH = Path(__file__).resolve().parent / "spec" / "videos-openapi.yaml"
 
 
 @pytest.fixture
@@ -22,7 +21,7 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Retries never really sleep: each requested delay is recorded and advances a virtual clock."""
     import time
 
-    import videoclient._transport as transport
+    import videoclient._io.transport as transport
 
     recorded: list[float] = []
     offset = [0.0]

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-import videoclient._batch_run as batch_run
-import videoclient._batch_wait as batch_wait
 import videoclient.batch as batch
+import videoclient.batch._run as batch_run
+import videoclient.batch._wait as batch_wait
 from videoclient import AsyncVideoClient, Video
-from videoclient import _journal as jr
 from videoclient.batch import BatchEvent, BatchRequest, JournalError, run_batch
+from videoclient.batch import _journal as jr
 from videoclient.emulator import FAIL_TRIGGER, SLOW_TRIGGER, Emulator, EmulatorConfig
 
 KEY = "sk-batch-test"

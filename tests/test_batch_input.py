@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from videoclient._batch_input import coerce_request, output_names
 from videoclient.batch import AdaptiveConcurrency, BatchRequest, read_requests
+from videoclient.batch._input import coerce_request, output_names
 
 
 def test_jsonl_objects_and_bare_prompts(tmp_path: Path) -> None:

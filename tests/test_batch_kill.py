@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from videoclient._journal import Journal
+from videoclient.batch._journal import Journal
 from videoclient.emulator import Emulator, EmulatorConfig, EmulatorThread
 
 KEY = "sk-kill-test"

@@ -8,14 +8,15 @@ from typing import Any
 import anyio
 import pytest
 
-import videoclient._batch_wait as batch_wait
+import videoclient.batch._wait as batch_wait
 from videoclient import (
     APIConnectionError,
     NotFoundError,
     RateLimitError,
     Video,
 )
-from videoclient._batch_wait import SharedWaiter
+from videoclient._providers.openai import OPENAI
+from videoclient.batch._wait import SharedWaiter
 
 Generation = Callable[[list[str]], AsyncIterator[Video]]
 
@@ -37,6 +38,9 @@ class FakeVideos:
         self.generations = generations
         self.calls: list[list[str]] = []
         self.retrieves = retrieves or {}
+
+    def _server_delay(self, exc: Any) -> float | None:
+        return OPENAI.server_delay(exc.headers)
 
     def as_completed(self, items: list[str | Video], **kwargs: Any) -> AsyncIterator[Video]:
         ids = [i.id if isinstance(i, Video) else i for i in items]

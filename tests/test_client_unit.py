@@ -507,7 +507,7 @@ async def test_a_429_pauses_the_whole_client(
     )
     mock_api.get(f"{BASE}/videos/video_1", payload=video_json())
     mock_api.get(f"{BASE}/videos/video_2", payload=video_json(id="video_2"))
-    import videoclient._transport as transport
+    import videoclient._io.transport as transport
 
     await client.videos.retrieve("video_1")
     assert len(sleeps) == 1 and sleeps[0] >= 2.0

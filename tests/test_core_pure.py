@@ -9,13 +9,16 @@ import zlib
 from typing import Any
 
 import pytest
+from builders import proto
 
-from videoclient import _protocol as proto
-from videoclient import _retry
-from videoclient._files import image_dimensions, resolve_file, sniff_type
-from videoclient._models import Video, VideoPage
-from videoclient._multipart import encode
-from videoclient._wire import WireError, structure, unstructure
+from videoclient._io.inputs import resolve_file
+from videoclient._io.sources import open_source
+from videoclient._providers.openai import hints
+from videoclient._sansio import retry as _retry
+from videoclient._sansio.files import image_dimensions, sniff_type
+from videoclient._sansio.models import Video, VideoPage
+from videoclient._sansio.multipart import encode
+from videoclient._sansio.wire import WireError, structure, unstructure
 
 
 def png(width: int, height: int) -> bytes:
@@ -243,7 +246,7 @@ def test_file_inputs_become_multipart_with_sniffed_type(tmp_path: Any) -> None:
         fields = dict(req.form)
         src = fields["input_reference"]
         assert (src.filename, src.content_type, src.size) == (name, "image/png", len(data))  # type: ignore[union-attr]
-        with src.open() as fh:  # type: ignore[union-attr]
+        with open_source(src) as fh:  # type: ignore[union-attr]
             assert fh.read() == data
 
 
@@ -293,27 +296,28 @@ def test_multipart_length_matches_bytes() -> None:
     ],
 )
 def test_should_retry_status(status: int, headers: dict[str, str], expected: bool) -> None:
-    """Retried statuses follow the table, and x-should-retry overrides it."""
-    assert _retry.should_retry_status(status, headers) is expected
+    """Retried statuses follow the table, and OpenAI's x-should-retry overrides it."""
+    assert _retry.should_retry_status(status, hints.retry_hint(headers)) is expected
 
 
 def test_retry_delay_sources() -> None:
     """retry-after-ms wins, then Retry-After seconds or date, else capped jittered back-off."""
     zero = lambda: 0.0  # noqa: E731
-    assert _retry.retry_delay(1, {"retry-after-ms": "250", "retry-after": "9"}, rand=zero) == 0.25
-    assert _retry.retry_delay(1, {"retry-after": "3"}, rand=zero) == 3.0
+
+    def delay(attempt: int, headers: dict[str, str], **kw: Any) -> float:
+        now = kw.pop("now", None)
+        return _retry.retry_delay(attempt, hints.server_delay(headers, now=now), **kw)
+
+    assert delay(1, {"retry-after-ms": "250", "retry-after": "9"}, rand=zero) == 0.25
+    assert delay(1, {"retry-after": "3"}, rand=zero) == 3.0
     date = email.utils.formatdate(1_000_010, usegmt=True)
-    assert _retry.retry_delay(1, {"retry-after": date}, now=1_000_000, rand=zero) == pytest.approx(
-        10.0
-    )
+    assert delay(1, {"retry-after": date}, now=1_000_000, rand=zero) == pytest.approx(10.0)
     # A server's delay is never shortened, only spread upward (a quarter more plus 100 ms at most).
-    assert _retry.retry_delay(1, {"retry-after": "4"}, rand=lambda: 1.0) == pytest.approx(5.1)
-    assert (
-        _retry.retry_delay(1, {"retry-after": "3600"}, rand=lambda: 0.0) == 0.5
-    )  # too long: ignored
-    assert _retry.retry_delay(3, {}, rand=lambda: 0.0) == 2.0
-    assert _retry.retry_delay(10, {}, rand=lambda: 0.0) == 8.0
-    assert _retry.retry_delay(1, {}, rand=lambda: 1.0) == 0.375
+    assert delay(1, {"retry-after": "4"}, rand=lambda: 1.0) == pytest.approx(5.1)
+    assert delay(1, {"retry-after": "3600"}, rand=lambda: 0.0) == 0.5  # too long: ignored
+    assert delay(3, {}, rand=lambda: 0.0) == 2.0
+    assert delay(10, {}, rand=lambda: 0.0) == 8.0
+    assert delay(1, {}, rand=lambda: 1.0) == 0.375
 
 
 def test_wire_round_trip_keeps_extras() -> None:

@@ -12,7 +12,7 @@ from videoclient.emulator import Emulator, EmulatorConfig
 
 async def test_fsync_only_when_asked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The temporary file is fsynced before the rename only with fsync=True; both files are exact."""
-    import videoclient._transfers as transfers
+    import videoclient._client.transfers as transfers
 
     synced: list[int] = []
     real_fsync = transfers.os.fsync

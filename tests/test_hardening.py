@@ -25,8 +25,8 @@ from videoclient import (
     AsyncVideoClient,
     InternalServerError,
 )
-from videoclient._transport import _describe
-from videoclient._upload import UPLOAD_CHUNK
+from videoclient._io.transport import _describe
+from videoclient._io.upload import UPLOAD_CHUNK
 
 KEY = "sk-test-SECRET-hardening"
 VIDEO = {"id": "video_1", "object": "video", "status": "completed", "progress": 100}

@@ -8,11 +8,14 @@ import sys
 from typing import Any
 
 import pytest
+from builders import proto
 from PIL import Image
 
-from videoclient import _protocol as proto
-from videoclient._files import FileSource, resolve_file, source_dimensions
-from videoclient._images import check_fit, fit_image, parse_colour, prepare_reference
+from videoclient._io.images import fit_image, prepare_reference
+from videoclient._io.inputs import resolve_file
+from videoclient._io.sources import source_dimensions
+from videoclient._sansio.files import FileSource
+from videoclient._sansio.images import check_fit, parse_colour
 
 
 def encode(img: Image.Image, fmt: str, **save: Any) -> bytes:

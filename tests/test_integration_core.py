@@ -131,7 +131,7 @@ async def test_idempotency_key_returns_the_same_job(
 
 async def test_retries_through_faults_never_duplicate_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
     """With seeded transient faults (lost responses included), retried creates make one job each."""
-    import videoclient._transport as transport
+    import videoclient._io.transport as transport
 
     async def short_sleep(seconds: float) -> None:
         await asyncio.sleep(min(seconds, 0.01))

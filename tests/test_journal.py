@@ -8,8 +8,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-from videoclient import _journal as jr
-from videoclient._journal import Journal, JournalError, JournalRow, Step
+from videoclient.batch import _journal as jr
+from videoclient.batch._journal import Journal, JournalError, JournalRow, Step
 
 
 def row(**changes: object) -> JournalRow:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from videoclient import PENDING_STATUSES, Video, VideoPage
-from videoclient import _pacing as pacing
+from videoclient._providers.openai import hints
+from videoclient._sansio import pacing as pacing
 
 
 def video(
@@ -49,7 +50,7 @@ def page(*videos: Video, has_more: bool = True) -> VideoPage:
 )
 def test_poll_after_reads_the_header(headers: dict[str, str], expected: float | None) -> None:
     """openai-poll-after-ms is read as milliseconds; anything unusable counts as no hint."""
-    assert pacing.poll_after(headers) == expected
+    assert hints.poll_after(headers) == expected
 
 
 # -- the pacer -------------------------------------------------------------------------------
@@ -305,4 +306,4 @@ def test_pacing_imports_no_io_library() -> None:
         )
     }
     assert not imported & {"aiohttp", "anyio", "asyncio"}
-    assert "videoclient._pacing" in sys.modules
+    assert "videoclient._sansio.pacing" in sys.modules

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from videoclient import Video
-from videoclient import _pacing as pacing
+from videoclient._sansio import pacing as pacing
 
 
 def at(progress: int | None, status: str = "in_progress") -> Video:

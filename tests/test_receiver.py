@@ -19,8 +19,12 @@ from typing import Any
 import pytest
 
 import videoclient
-from videoclient import AsyncVideoClient, _filewriter, _receiver, _transfers
-from videoclient._receiver import BodyReceiver
+from videoclient import AsyncVideoClient
+from videoclient._client import body as _body
+from videoclient._client import transfers as _transfers
+from videoclient._io import filewriter as _filewriter
+from videoclient._io import receiver as _receiver
+from videoclient._io.receiver import BodyReceiver
 from videoclient.emulator import Emulator, EmulatorConfig
 
 KEY = "sk-test-SECRET-receiver"
@@ -260,7 +264,7 @@ async def test_a_large_download_is_read_raw_and_exact(
 ) -> None:
     """A body over RAW_MIN is handed over whole and the file is byte-identical."""
     data = big_server.data
-    assert len(data) >= _transfers.RAW_MIN
+    assert len(data) >= _body.RAW_MIN
     async with AsyncVideoClient(KEY, base_url=big_server.base_url) as client:
         path = await client.videos.download("video_1", tmp_path / "v.mp4")
         assert path.read_bytes() == data
@@ -275,7 +279,7 @@ async def test_a_cut_raw_download_resumes_with_range(
     big_server: Any, handed: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A cut in a raw read resumes with Range; the (large) rest is handed over too."""
-    monkeypatch.setattr(_transfers, "RAW_MIN", 1024 * 1024)
+    monkeypatch.setattr(_body, "RAW_MIN", 1024 * 1024)
     data = big_server.data
     big_server.script = ["cut", "ok"]
     async with AsyncVideoClient(KEY, base_url=big_server.base_url) as client:
@@ -441,7 +445,7 @@ async def test_emulator_downloads_read_raw_are_byte_identical(
     monkeypatch: pytest.MonkeyPatch, handed: list[int], tmp_path: Path
 ) -> None:
     """Against the emulator, raw reads (forced for small assets) give its exact files."""
-    monkeypatch.setattr(_transfers, "RAW_MIN", 1)
+    monkeypatch.setattr(_body, "RAW_MIN", 1)
     monkeypatch.setattr(_receiver, "BUFFER_SIZE", 4096)
     cfg = EmulatorConfig(render_seconds=0.3, api_key=KEY, fps=8)
     async with Emulator(cfg) as emu, AsyncVideoClient(KEY, base_url=emu.base_url) as client:

@@ -25,7 +25,7 @@ KEY = "sk-reliability-SECRET-9f8e7d6c5b4a"
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry back-off shortened to at most 10 ms, so chaos runs stay quick."""
-    import videoclient._transport as transport
+    import videoclient._io.transport as transport
 
     async def short_sleep(seconds: float) -> None:
         await asyncio.sleep(min(seconds, 0.01))

@@ -11,11 +11,11 @@ from urllib.parse import quote
 
 import attrs
 import pytest
+from builders import proto
 from yarl import URL
 
 from videoclient import APIResponseValidationError, AsyncVideoClient, ClientConfig, Video
-from videoclient import _protocol as proto
-from videoclient._config import Secret
+from videoclient._sansio.config import Secret
 
 BASE = "https://api.example.test/v1"
 KEY = "sk-test-SECRET-0123456789"

@@ -22,7 +22,7 @@ import pytest
 import videoclient
 from tests.conftest import thread_running
 from videoclient import APIConnectionError, NotFoundError, Video
-from videoclient._sync_client import ContentStreamSync, Pager, VideoClient
+from videoclient._sync.client import ContentStreamSync, Pager, VideoClient
 from videoclient.emulator import SLOW_TRIGGER, Emulator, EmulatorConfig, EmulatorThread
 
 KEY = "sk-sync-client-test"
@@ -352,7 +352,7 @@ def test_interpreter_exit_without_close(emu: EmulatorThread) -> None:
     child = run_child(
         """
         import os
-        from videoclient._sync_client import VideoClient
+        from videoclient._sync.client import VideoClient
         client = VideoClient(os.environ["KEY"], base_url=os.environ["URL"])
         video = client.videos.create(prompt="exit test", size="64x64")
         print(client.videos.retrieve(video.id).id)
@@ -377,7 +377,7 @@ def test_a_forked_child_neither_uses_nor_waits_for_the_parents_client(
         """
         import os, sys
         from videoclient import APIConnectionError
-        from videoclient._sync_client import VideoClient
+        from videoclient._sync.client import VideoClient
         client = VideoClient(os.environ["KEY"], base_url=os.environ["URL"])
         client.videos.list_page(limit=1)
         pid = os.fork()
@@ -494,7 +494,7 @@ def test_real_sigint_during_a_download_leaves_no_file(emu: EmulatorThread, tmp_p
     child = run_child(
         f"""
         import os, sys, anyio
-        from videoclient._sync_client import VideoClient
+        from videoclient._sync.client import VideoClient
 
         async def on_progress(done, total):
             if done:

@@ -15,8 +15,8 @@ import pytest
 
 from tests.conftest import thread_running
 from videoclient import APIConnectionError
-from videoclient._mirror import offloaded
-from videoclient._portal import Portal
+from videoclient._sync.mirror import offloaded
+from videoclient._sync.portal import Portal
 
 
 @pytest.fixture
@@ -307,7 +307,7 @@ def make_cm(log: list[Any], *, suppress: bool = False) -> Any:
 
 def test_a_context_manager_is_entered_and_exited_in_one_task(portal: Portal) -> None:
     """__aenter__ and __aexit__ run in the same task; `with` gives the adapted value."""
-    from videoclient._portal import BlockingContextManager
+    from videoclient._sync.portal import BlockingContextManager
 
     log: list[Any] = []
     with BlockingContextManager(portal, make_cm(log), str.upper) as value:
@@ -322,7 +322,7 @@ def test_a_context_manager_is_entered_and_exited_in_one_task(portal: Portal) -> 
 )
 def test_the_bodys_exception_reaches_aexit(portal: Portal, suppress: bool, raised: bool) -> None:
     """An exception in the `with` body is thrown into the async context manager, which may suppress it."""
-    from videoclient._portal import BlockingContextManager
+    from videoclient._sync.portal import BlockingContextManager
 
     log: list[Any] = []
     caught: list[BaseException] = []
@@ -337,7 +337,7 @@ def test_the_bodys_exception_reaches_aexit(portal: Portal, suppress: bool, raise
 
 def test_an_error_entering_is_raised_by_with(portal: Portal) -> None:
     """An exception from __aenter__ is raised by the `with` statement."""
-    from videoclient._portal import BlockingContextManager
+    from videoclient._sync.portal import BlockingContextManager
 
     @asynccontextmanager
     async def refuses() -> AsyncIterator[None]:
@@ -353,7 +353,7 @@ def test_an_error_entering_is_raised_by_with(portal: Portal) -> None:
 
 def test_ctrl_c_while_entering_cancels_aenter_and_skips_the_body(portal: Portal) -> None:
     """KeyboardInterrupt during __aenter__ cancels it (its cleanup runs) and the body never runs."""
-    from videoclient._portal import BlockingContextManager
+    from videoclient._sync.portal import BlockingContextManager
 
     log: list[str] = []
 
@@ -377,7 +377,7 @@ def test_ctrl_c_while_entering_cancels_aenter_and_skips_the_body(portal: Portal)
 
 def test_closing_inside_a_with_block_exits_the_async_cm(portal: Portal) -> None:
     """Shutting the portal down inside a `with` body exits the async cm (as cancelled), quietly."""
-    from videoclient._portal import BlockingContextManager
+    from videoclient._sync.portal import BlockingContextManager
 
     log: list[Any] = []
     with BlockingContextManager(portal, make_cm(log), str):

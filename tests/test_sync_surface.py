@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 
 from videoclient import AsyncPager, AsyncVideoClient, AsyncVideos
-from videoclient._sync_client import (
+from videoclient._client.client import AsyncVideosWithRawResponse
+from videoclient._client.transfers import ContentStream
+from videoclient._sync.client import (
     ContentStreamSync,
     Pager,
     VideoClient,
     Videos,
     VideosWithRawResponse,
 )
-from videoclient._transfers import ContentStream
-from videoclient._videos import AsyncVideosWithRawResponse
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,9 +15,9 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from videoclient import _wakeup
-from videoclient._portal import Portal
-from videoclient._wakeup import Waker, _FdWaker, _LockWaker, thread_waker
+from videoclient._sync import wakeup as _wakeup
+from videoclient._sync.portal import Portal
+from videoclient._sync.wakeup import Waker, _FdWaker, _LockWaker, thread_waker
 
 LONG = 600.0  # only a wake ends a sleep this long before the per-test timeout (120 s)
 

@@ -23,6 +23,7 @@ from aiohttp.test_utils import TestServer
 
 import videoclient
 from videoclient import AsyncVideoClient, Timeout
+from videoclient._client import body as _body
 
 KEY = "sk-test-SECRET-transfers"
 ASSET = bytes(range(256)) * 4096 + b"tail"  # 1 MiB + 4 bytes: several chunks
@@ -134,9 +135,9 @@ def read_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     handed over is pinned in test_receiver.py.
     """
     if request.param == "raw-reads":
-        from videoclient import _receiver, _transfers
+        from videoclient._io import receiver as _receiver
 
-        monkeypatch.setattr(_transfers, "RAW_MIN", 1)
+        monkeypatch.setattr(_body, "RAW_MIN", 1)
         monkeypatch.setattr(_receiver, "BUFFER_SIZE", 64 * 1024)
         monkeypatch.setattr(_receiver, "MIN_BUFFER_SIZE", 16 * 1024)
 
@@ -225,7 +226,7 @@ async def test_download_into_a_directory_names_the_file_for_the_variant(
 )
 def test_default_filename_is_sanitised(video_id: str, variant: str, expected: str) -> None:
     """File names inside a directory keep only safe characters and get the variant's extension."""
-    from videoclient._transfers import default_filename
+    from videoclient._client.transfers import default_filename
 
     assert default_filename(video_id, variant) == expected
 

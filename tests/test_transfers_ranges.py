@@ -1,11 +1,11 @@
-"""The pure resume logic (videoclient._ranges): canned headers in, decisions out, no loop."""
+"""The pure resume logic (videoclient._sansio.ranges): canned headers in, decisions out, no loop."""
 
 from __future__ import annotations
 
 import pytest
 
 from videoclient import ContentIntegrityError
-from videoclient._ranges import (
+from videoclient._sansio.ranges import (
     ContentMeta,
     expected_remaining,
     parse_content_range,

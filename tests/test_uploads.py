@@ -17,10 +17,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-import videoclient._files as files_mod
+import videoclient._io.sources as files_mod
 from tests.conftest import serving_all
 from videoclient import AsyncVideoClient
-from videoclient._upload import UPLOAD_CHUNK
+from videoclient._io.upload import UPLOAD_CHUNK
 
 KEY = "sk-test-SECRET-uploads"
 MIB = 1024 * 1024

@@ -22,7 +22,9 @@ import pytest
 
 import videoclient
 from videoclient import AsyncVideoClient, Video, WaitTimeoutError
-from videoclient import _pacing as pacing
+from videoclient._providers.openai import OpenAIProvider
+from videoclient._providers.openai import hints as openai_hints
+from videoclient._sansio import pacing as pacing
 from videoclient.emulator import (
     FAIL_TRIGGER,
     SLOW_TRIGGER,
@@ -107,14 +109,14 @@ async def test_requests_per_job_within_budget(
 def spy_hints(monkeypatch: pytest.MonkeyPatch) -> list[float | None]:
     """Record every poll hint the client reads, in order."""
     hints: list[float | None] = []
-    real = pacing.poll_after
+    real = openai_hints.poll_after
 
     def spy(headers: Any) -> float | None:
         hint = real(headers)
         hints.append(hint)
         return hint
 
-    monkeypatch.setattr(pacing, "poll_after", spy)
+    monkeypatch.setattr(OpenAIProvider, "poll_hint", staticmethod(spy))
     return hints
 
 

@@ -1,6 +1,6 @@
 """poll / *_and_poll / as_completed / wait_all against a scripted loopback server, on a virtual clock.
 
-Nothing here really sleeps: ``videoclient._waiting._sleep`` and ``_now`` are replaced by a
+Nothing here really sleeps: ``videoclient._client.waiting._sleep`` and ``_now`` are replaced by a
 virtual clock, and the scripted jobs change state on that clock.
 """
 
@@ -17,7 +17,7 @@ from aiohttp import web
 
 import videoclient
 from videoclient import AsyncVideoClient, Video, WaitTimeoutError
-from videoclient import _waiting as waiting
+from videoclient._client import waiting as waiting
 
 
 class VirtualClock:

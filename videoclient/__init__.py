@@ -1,8 +1,13 @@
 """videoclient: an asyncio-first client for the Videos API."""
 
-from ._async_client import AsyncVideoClient, AsyncVideos
-from ._config import ClientConfig, Timeout
-from ._errors import (
+from ._client.client import AsyncVideoClient, AsyncVideos
+from ._client.generate import GeneratedVideo
+from ._client.operations import AsyncPager
+from ._client.raw import RawResponse
+from ._client.transfers import ContentStream
+from ._client.waiting import PollOptions, ProgressCallback, StartOptions
+from ._sansio.config import ClientConfig, Timeout
+from ._sansio.errors import (
     APIConnectionError,
     APIError,
     APIResponseValidationError,
@@ -25,14 +30,16 @@ from ._errors import (
     WaitTimeoutError,
     WebhookVerificationError,
 )
-from ._generate import GeneratedVideo
-from ._models import PENDING_STATUSES, DeletedVideo, Video, VideoCharacter, VideoError, VideoPage
-from ._options import RequestOptions
-from ._raw import RawResponse
-from ._sync_client import ContentStreamSync, Pager, VideoClient, Videos, VideosWithRawResponse
-from ._transfers import ContentStream
-from ._videos import AsyncPager
-from ._waiting import PollOptions, ProgressCallback, StartOptions
+from ._sansio.models import (
+    PENDING_STATUSES,
+    DeletedVideo,
+    Video,
+    VideoCharacter,
+    VideoError,
+    VideoPage,
+)
+from ._sansio.options import RequestOptions
+from ._sync.client import ContentStreamSync, Pager, VideoClient, Videos, VideosWithRawResponse
 
 __version__ = "0.1.0"
 

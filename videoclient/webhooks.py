@@ -37,8 +37,8 @@ from typing import Any
 
 import attrs
 
-from ._errors import WebhookVerificationError
-from ._wire import WireError, structure
+from ._sansio.errors import WebhookVerificationError
+from ._sansio.wire import WireError, structure
 
 __all__ = (
     "VideoCompletedEvent",

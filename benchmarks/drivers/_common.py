@@ -71,10 +71,10 @@ def import_sync_client() -> tuple[Any, str] | None:
         from videoclient import VideoClient  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         try:
-            from videoclient._sync_client import VideoClient
+            from videoclient._sync.client import VideoClient
         except ImportError:
             return None
-        return VideoClient, "videoclient._sync_client.VideoClient"
+        return VideoClient, "videoclient._sync.client.VideoClient"
     return VideoClient, "videoclient.VideoClient"
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing_extensions import assert_type
 
 from videoclient import ClientConfig, DeletedVideo, RawResponse, Video, VideoCharacter, VideoPage
-from videoclient._generate import GeneratedVideo
-from videoclient._sync_client import ContentStreamSync, Pager, VideoClient, Videos
+from videoclient._client.generate import GeneratedVideo
+from videoclient._sync.client import ContentStreamSync, Pager, VideoClient, Videos
 
 
 def check_client(client: VideoClient) -> None:

@@ -1,7 +1,7 @@
 """The handlers of the Videos API, one per operation of the spec, plus the signed content URL.
 
 Handlers read parameters, ask the store, and answer with the shared wire format
-(:func:`videoclient._wire.unstructure` of the shared models). Errors are raised as
+(:func:`videoclient._sansio.wire.unstructure` of the shared models). Errors are raised as
 :class:`~._errors.ApiError` and shaped by the middleware in :mod:`._app`.
 """
 
@@ -11,8 +11,8 @@ from typing import Any, TypeVar, cast
 
 from aiohttp import web
 
-from .._models import DeletedVideo
-from .._wire import unstructure
+from .._sansio.models import DeletedVideo
+from .._sansio.wire import unstructure
 from . import _params as params
 from ._bodies import read_body
 from ._content import send_asset

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from .._models import Video
+from .._sansio.models import Video
 from ._app import build_app
 from ._config import EmulatorConfig
 from ._log import RequestLog

@@ -25,7 +25,7 @@ from typing import Protocol
 
 import attrs
 
-from .._models import Video, VideoCharacter, VideoError
+from .._sansio.models import Video, VideoCharacter, VideoError
 from ._errors import ApiError, bad_request, conflict, not_found
 
 __all__ = [

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
-from .._models import Video
+from .._sansio.models import Video
 from ._log import RequestLog
 
 if TYPE_CHECKING:

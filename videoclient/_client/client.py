@@ -1,0 +1,209 @@
+"""AsyncVideoClient and its ``videos`` namespace: drive the pure protocol over the transport."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from .._providers.openai import OPENAI
+from .._sansio.config import (
+    DEFAULT_TIMEOUT,
+    ClientConfig,
+    Secret,
+    SSLOption,
+    Timeout,
+    TokenProvider,
+)
+from .generate import GenerateOperations
+from .raw import with_raw
+from .session import Session
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from .._io.transport import Transport
+
+__all__ = ["AsyncVideoClient", "AsyncVideos", "AsyncVideosWithRawResponse"]
+
+
+class AsyncVideoClient:
+    """An asyncio client for the Videos API.
+
+    Args:
+        api_key: The key; defaults to ``OPENAI_API_KEY``. A missing key raises
+            :class:`~videoclient.MissingAPIKeyError` at the first request, not here.
+        base_url: Defaults to ``OPENAI_BASE_URL``, else ``https://api.openai.com/v1``.
+        organization: Sent as ``OpenAI-Organization``; defaults to ``OPENAI_ORG_ID``.
+        project: Sent as ``OpenAI-Project``; defaults to ``OPENAI_PROJECT_ID``.
+        timeout: Seconds for a whole JSON request, or a :class:`~videoclient.Timeout`.
+        max_retries: Retries of a failed request (connection errors, 408/409/429/5xx).
+        default_headers: Headers sent on every request.
+        default_query: Query parameters sent on every request.
+        max_connections: Size of the connection pool.
+        max_connections_per_host: Per-host limit (0: only the pool limit).
+        ssl: An :class:`ssl.SSLContext`, a CA bundle path, or False to skip verification.
+
+    Use it as ``async with AsyncVideoClient() as client:`` or call :meth:`close`.
+    The HTTP session is created on the first request, inside the running loop, and
+    belongs to that loop.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
+        max_connections: int = 100,
+        max_connections_per_host: int = 0,
+        ssl: SSLOption = None,
+    ) -> None:
+        config = ClientConfig.from_env(
+            api_key=api_key,
+            base_url=base_url,
+            organization=organization,
+            project=project,
+            timeout=Timeout.coerce(timeout),
+            max_retries=max_retries,
+            default_headers=default_headers,
+            default_query=default_query,
+            max_connections=max_connections,
+            max_connections_per_host=max_connections_per_host,
+            ssl=ssl,
+        )
+        self._init(config)
+
+    def _init(self, config: ClientConfig) -> None:
+        self._config = config
+        self._session = Session(config, OPENAI)
+        self.videos = AsyncVideos(self._session)
+
+    @classmethod
+    def from_config(cls, config: ClientConfig) -> Self:
+        """A client for an explicit :class:`ClientConfig` (no environment lookup)."""
+        self = cls.__new__(cls)
+        self._init(config)
+        return self
+
+    @classmethod
+    def azure(
+        cls,
+        *,
+        endpoint: str | None = None,
+        api_key: str | None = None,
+        token_provider: TokenProvider | None = None,
+        api_version: str | None = None,
+        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
+        max_connections: int = 100,
+        ssl: SSLOption = None,
+    ) -> Self:
+        """A client for an Azure-style endpoint (``{endpoint}/openai/v1``).
+
+        Sends ``api-key: KEY`` (default ``AZURE_OPENAI_API_KEY``), or
+        ``Authorization: Bearer <token>`` from ``token_provider`` (sync or async,
+        called before every request), and ``api-version`` when given.
+
+        Args:
+            endpoint: ``https://NAME.openai.azure.com``; defaults to ``AZURE_OPENAI_ENDPOINT``.
+            api_key: The resource key.
+            token_provider: A callable returning an Entra ID token, instead of a key.
+            api_version: Sent as the ``api-version`` query parameter when given.
+        """
+        if api_key is not None and token_provider is not None:
+            raise ValueError("pass api_key or token_provider, not both")
+        endpoint = endpoint or os.environ.get("AZURE_OPENAI_ENDPOINT")
+        if not endpoint:
+            raise ValueError("endpoint is required (or set AZURE_OPENAI_ENDPOINT)")
+        base = endpoint.rstrip("/")
+        if not base.endswith("/openai/v1"):
+            base += "/openai/v1"
+        key = api_key if token_provider is None else None
+        if key is None and token_provider is None:
+            key = os.environ.get("AZURE_OPENAI_API_KEY")
+        config = ClientConfig(
+            base_url=base,
+            api_key=Secret(key) if key else None,
+            token_provider=token_provider,
+            auth_style="azure",
+            api_version=api_version,
+            timeout=Timeout.coerce(timeout),
+            max_retries=max_retries,
+            default_headers=default_headers,
+            default_query=default_query,
+            max_connections=max_connections,
+            ssl=ssl,
+            key_env_var="AZURE_OPENAI_API_KEY",
+        )
+        return cls.from_config(config)
+
+    @property
+    def config(self) -> ClientConfig:
+        """The frozen configuration this client was built with."""
+        return self._config
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL, e.g. ``https://api.openai.com/v1``."""
+        return self._config.base_url
+
+    @property
+    def _transport(self) -> Transport | None:
+        """The transport, once the first request made it (tests look at it)."""
+        return self._session.transport_if_open
+
+    def _abandon(self) -> None:
+        """In a forked child: unusable from now on, without closing the parent's connections."""
+        self._session.abandon()
+
+    async def close(self) -> None:
+        """Close the HTTP session. Idempotent; the client cannot be used afterwards."""
+        await self._session.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._config.base_url!r})"
+
+
+class AsyncVideos(GenerateOperations):
+    """``client.videos``: every operation of the Videos API."""
+
+    @property
+    def with_raw_response(self) -> AsyncVideosWithRawResponse:
+        """The same methods, returning :class:`RawResponse` (status, headers, ``parse()``)."""
+        return AsyncVideosWithRawResponse(self)
+
+
+class AsyncVideosWithRawResponse:
+    """``client.videos.with_raw_response``: each method returns a :class:`RawResponse`."""
+
+    def __init__(self, videos: AsyncVideos) -> None:
+        self.create = with_raw(videos.create)
+        self.retrieve = with_raw(videos.retrieve)
+        self.list_page = with_raw(videos.list_page)
+        self.delete = with_raw(videos.delete)
+        self.remix = with_raw(videos.remix)
+        self.edit = with_raw(videos.edit)
+        self.extend = with_raw(videos.extend)
+        self.create_character = with_raw(videos.create_character)
+        self.get_character = with_raw(videos.get_character)
+        self.download_content = with_raw(videos.download_content)

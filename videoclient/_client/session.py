@@ -1,0 +1,77 @@
+"""The session: all an operation may touch of its client.
+
+An :class:`~videoclient.AsyncVideoClient` is a facade over one :class:`Session`; the
+operation classes (``client.videos``) receive the session, never the client, so no
+module of this package reaches into the client's private members, and the import graph
+has no cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._sansio.adapter import Provider
+from .._sansio.config import ClientConfig
+from .._sansio.errors import APIConnectionError
+from .._sansio.options import CallOptions, resolve_options
+
+if TYPE_CHECKING:
+    from .._io.transport import Transport
+
+__all__ = ["Session"]
+
+
+class Session:
+    """The configuration, its resolved default options, the provider and the transport.
+
+    The transport (and with it aiohttp) is created on the first request, inside the
+    running event loop; once the session is closed it is never created again.
+    """
+
+    __slots__ = ("_transport", "closed", "config", "default_options", "provider")
+
+    def __init__(self, config: ClientConfig, provider: Provider) -> None:
+        self.config = config
+        self.provider = provider
+        # Most calls pass no options: their CallOptions (frozen) is worked out once.
+        self.default_options = resolve_options(config, {})
+        self.closed = False
+        self._transport: Transport | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self.config.base_url
+
+    @property
+    def transport_if_open(self) -> Transport | None:
+        """The transport, if one was made (for tests and the client's repr)."""
+        return self._transport
+
+    def options(self, options: Mapping[str, Any]) -> CallOptions:
+        """The call's options merged over the client's (TypeError for unknown names)."""
+        if not options:
+            return self.default_options
+        return resolve_options(self.config, options)
+
+    def transport(self) -> Transport:
+        """The transport, created on first use."""
+        if self._transport is None:
+            if self.closed:
+                raise APIConnectionError("the client is closed")
+            from .._io.transport import Transport  # aiohttp is imported here, on first use
+
+            self._transport = Transport(self.config, self.provider)
+        return self._transport
+
+    def abandon(self) -> None:
+        """In a forked child: unusable from now on, without closing the parent's connections."""
+        self.closed = True
+        if self._transport is not None:
+            self._transport.abandon()
+
+    async def close(self) -> None:
+        """Close the HTTP session; idempotent."""
+        self.closed = True
+        if self._transport is not None:
+            await self._transport.close()

@@ -1,0 +1,680 @@
+"""Waiting for jobs: server-paced polling, deadlines, progress, many jobs at once.
+
+The decisions (how long to sleep, when a deadline ends a wait, which page to fetch next)
+are pure code in :mod:`videoclient._sansio.pacing`; this module does the I/O they call for.
+
+Invariants kept here:
+- no background task outlives a call: the only tasks (a round's fallback retrieves) run in
+  a task group that is left before anything is returned or yielded, so cancelling the
+  awaiting task, or a cancel scope around it, stops everything at once;
+- a deadline (``timeout``) is enforced twice: :func:`~._pacing.plan_sleep` never sleeps
+  past it nor sends a request the server did not ask for, and a cancel scope on the loop
+  clock stops a request or callback still running when it passes;
+- ``on_progress`` runs on the event loop, between requests, never concurrently with itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypedDict
+
+import anyio
+import attrs
+
+from .._sansio import pacing
+from .._sansio.callbacks import notify
+from .._sansio.errors import APIStatusError, WaitTimeoutError
+from .._sansio.files import FileInput
+from .._sansio.models import Video
+from .._sansio.validate import check_id
+from .operations import VideoOperations
+from .raw import RawResponse, with_raw
+
+if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
+    from typing_extensions import Unpack
+
+    from .._sansio.images import Colour, Fit
+
+__all__ = ["PollOptions", "ProgressCallback", "StartOptions", "WaitingOperations"]
+
+log = logging.getLogger("videoclient")
+
+#: Called with each Video whose status or progress changed; may be sync or async.
+ProgressCallback = Callable[[Video], object]
+
+#: List answers that mean "this server cannot list": refresh by retrieve instead.
+_NO_LIST_STATUSES = frozenset({400, 404, 405, 501})
+#: Fallback retrieves of one round in flight at once.
+_RETRIEVE_CONCURRENCY = 8
+
+
+class PollOptions(TypedDict, total=False):
+    """Per-request options for the requests a wait sends (``timeout`` is the wait's own).
+
+    Attributes:
+        max_retries: Retries of each request instead of the client's.
+        extra_headers: Headers to add on each request.
+        extra_query: Query parameters to add on each request.
+    """
+
+    max_retries: int
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, str]
+
+
+class StartOptions(PollOptions, total=False):
+    """:class:`PollOptions` plus the options of the request that starts a job.
+
+    Attributes:
+        extra_body: Fields to add to the create/remix/edit/extend body.
+        idempotency_key: The ``Idempotency-Key`` of that request.
+    """
+
+    extra_body: Mapping[str, Any]
+    idempotency_key: str
+
+
+async def _sleep(seconds: float) -> None:
+    """Wait between polls; tests replace this (with :func:`_now`) to use a virtual clock."""
+    await anyio.sleep(seconds)
+
+
+def _now() -> float:
+    """The clock deadlines are planned on (the event loop's)."""
+    return anyio.current_time()
+
+
+def _poll_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options that apply to polls (the start request's body and key do not)."""
+    return {k: v for k, v in options.items() if k not in ("extra_body", "idempotency_key")}
+
+
+def _check_callback(on_progress: object) -> ProgressCallback | None:
+    if on_progress is not None and not callable(on_progress):
+        raise TypeError(f"on_progress must be callable, got {type(on_progress).__name__}")
+    return on_progress
+
+
+def _target(video: object) -> tuple[str, Video | None]:
+    """``(id, known state)`` of a ``str`` id or a :class:`Video`."""
+    if isinstance(video, Video):
+        return check_id(video.id), video
+    if isinstance(video, str):
+        return check_id(video), None
+    raise TypeError(f"expected a video id (str) or a Video, got {type(video).__name__}")
+
+
+async def _retrieve(
+    ops: VideoOperations, video_id: str, options: Mapping[str, Any]
+) -> tuple[Video, float | None, float]:
+    """The job's state, the wait its answer asks for, and when the state was read.
+
+    The server read the state somewhere between sending and receiving: the middle of the
+    two is the time it is taken at (a busy event loop can delay either end).
+    """
+    sent = _now()
+    raw: RawResponse[Video] = await with_raw(ops.retrieve)(video_id, **options)
+    return raw.parse(), ops._session.provider.poll_hint(raw.headers), (sent + _now()) / 2
+
+
+class _Deadline:
+    """A wait's deadline: planned on :func:`_now`, enforced on the loop clock."""
+
+    def __init__(self, timeout: float | None) -> None:
+        self.timeout = timeout
+        self.planned = None if timeout is None else _now() + timeout
+        self.hard = math.inf if timeout is None else anyio.current_time() + timeout
+
+    def scope(self) -> anyio.CancelScope:
+        return anyio.CancelScope(deadline=self.hard)
+
+    def room(self) -> float | None:
+        """Seconds left before the deadline (None: no deadline)."""
+        return None if self.planned is None else self.planned - _now()
+
+    async def pause(self, delay: float, what: str) -> bool:
+        """Sleep ``delay`` (cut at the deadline); False when the deadline came first."""
+        seconds, go = pacing.plan_sleep(delay, _now(), self.planned)
+        log.debug("waiting %.3fs before polling %s", seconds, what)
+        await _sleep(seconds)
+        return go
+
+
+class _OneJob:
+    """Waits for one job; checks every argument on construction, before any request."""
+
+    def __init__(
+        self,
+        ops: VideoOperations,
+        *,
+        poll_interval: float | None,
+        timeout: float | None,
+        on_progress: ProgressCallback | None,
+        pending_statuses: Collection[str] | None,
+        options: Mapping[str, Any],
+    ) -> None:
+        ops._session.options(_poll_options(options))  # unknown options: TypeError now
+        self.ops = ops
+        self.on_progress = _check_callback(on_progress)
+        self.pacer = pacing.Pacer(
+            pacing.check_interval(poll_interval), stretch=self.on_progress is None
+        )
+        self.timeout = pacing.check_timeout(timeout)
+        self.pending = pacing.pending_set(pending_statuses)
+        self.options = _poll_options(options)
+        self.last: Video | None = None
+        self.track = pacing.ProgressTrack()
+
+    async def _seen(self, video: Video) -> None:
+        changed = pacing.progress_changed(self.last, video)
+        self.last = video  # before the callback: a deadline during it still reports the job
+        if changed:
+            await notify(self.on_progress, video)
+
+    async def _poll(self, video_id: str) -> tuple[Video, float | None]:
+        video, hint, at = await _retrieve(self.ops, video_id, self.options)
+        self.track.observe(at, video)
+        await self._seen(video)
+        return video, hint
+
+    async def run(self, video_id: str, start: Video | None, hint: float | None) -> Video:
+        """Poll until a terminal status; ``start``/``hint`` come from a create's answer.
+
+        Without ``hint`` the job is retrieved at once; with one, after that wait.
+        """
+        if start is not None and start.status not in self.pending:
+            return start
+        deadline = _Deadline(self.timeout)
+        began = _now()
+        with deadline.scope():
+            video = start
+            if video is None or hint is None:
+                video, hint = await self._poll(video_id)
+            while video.status in self.pending:
+                now = _now()
+                end = self.track.predicted_end()
+                delay = self.pacer.next_delay(
+                    hint,
+                    None if end is None else end - now,
+                    pacing.round_floor(now - began),
+                    deadline.room(),
+                )
+                if not await deadline.pause(delay, video_id):
+                    break
+                video, hint = await self._poll(video_id)
+            else:
+                return video
+        status = self.last.status if self.last else "unseen"
+        raise WaitTimeoutError(
+            f"video {video_id} still {status} after waiting {self.timeout or 0:g} s",
+            video=self.last,
+        )
+
+    async def started(self, raw: RawResponse[Video]) -> Video:
+        """Wait for a job just started: report it, then poll at the pace its answer asked.
+
+        An error while waiting names the job it was created (in an exception note), so
+        it can be waited for again with ``poll`` instead of being created twice.
+        """
+        video = raw.parse()
+        try:
+            await self._seen(video)
+            hint = self.ops._session.provider.poll_hint(raw.headers)
+            if hint is None:
+                hint = self.pacer.next_delay(None)
+            return await self.run(video.id, video, hint)
+        except Exception as exc:
+            if hasattr(exc, "add_note"):  # Python 3.11+
+                exc.add_note(
+                    f"the job {video.id} was created; wait for it again with "
+                    f"client.videos.poll({video.id!r}) rather than creating another"
+                )
+            raise
+
+
+@attrs.define
+class _Job:
+    """What a many-jobs wait knows of one job."""
+
+    id: str
+    last: Video | None
+    hint: float | None = None  # from the latest answer, if it was a retrieve
+    listable: bool = True
+    track: pacing.ProgressTrack = attrs.field(factory=pacing.ProgressTrack)
+
+
+class _AsCompleted:
+    """The iterator behind :meth:`WaitingOperations.as_completed` (plain state, no generator).
+
+    Being a class rather than an async generator, abandoning it mid-way leaves nothing to
+    finalise: between ``__anext__`` calls it holds no connection and no task.
+    """
+
+    def __init__(
+        self,
+        ops: VideoOperations,
+        items: Iterable[str | Video],
+        *,
+        poll_interval: float | None,
+        timeout: float | None,
+        on_progress: ProgressCallback | None,
+        pending_statuses: Collection[str] | None,
+        options: Mapping[str, Any],
+    ) -> None:
+        if isinstance(items, (str, Video)):
+            raise TypeError("pass an iterable of ids or Videos, not a single one")
+        ops._session.options(options)  # unknown options: TypeError now
+        self._ops = ops
+        self._on_progress = _check_callback(on_progress)
+        self._pacer = pacing.Pacer(
+            pacing.check_interval(poll_interval), stretch=self._on_progress is None
+        )
+        self._timeout = pacing.check_timeout(timeout)
+        self._statuses = pacing.pending_set(pending_statuses)
+        self._options = _poll_options(options)
+        self.order: list[str] = []
+        self._pending: dict[str, _Job] = {}
+        self._ready: deque[Video] = deque()
+        seen: set[str] = set()
+        for item in items:
+            video_id, known = _target(item)
+            self.order.append(video_id)
+            if video_id in seen:
+                continue
+            seen.add(video_id)
+            if known is not None and known.status not in self._statuses:
+                self._ready.append(known)
+            else:
+                self._pending[video_id] = _Job(video_id, known)
+        self._deadline: _Deadline | None = None
+        self._began = 0.0
+        self._rounds = 0
+        #: When the next round is due (set once per finished round): a wait cut short by
+        #: the caller (a timeout around ``__anext__``) resumes to this time, not anew.
+        self._next_at: float | None = None
+        self._use_list = True
+
+    def __aiter__(self) -> _AsCompleted:
+        return self
+
+    async def __anext__(self) -> Video:
+        if self._deadline is None:
+            self._deadline = _Deadline(self._timeout)
+        if not self._ready and self._pending:
+            with self._deadline.scope():
+                while not self._ready and await self._round(self._deadline):
+                    pass
+        if self._ready:
+            return self._ready.popleft()
+        if not self._pending:
+            raise StopAsyncIteration
+        raise self._timed_out()
+
+    def _timed_out(self) -> WaitTimeoutError:
+        first = next(iter(self._pending.values()))
+        waiting = len(self._pending)
+        return WaitTimeoutError(
+            f"{waiting} of {len(set(self.order))} videos still pending after waiting "
+            f"{self._timeout or 0:g} s (first: {first.id})",
+            video=first.last,
+        )
+
+    async def _round(self, deadline: _Deadline) -> bool:
+        """Sleep as paced, refresh every pending job once; False when the deadline came."""
+        if self._rounds:
+            if self._next_at is None:
+                wait = self._delay(deadline)
+                self._next_at = _now() + wait
+            else:  # a wait cut short by the caller: only what is left of it
+                wait = max(0.0, self._next_at - _now())
+            if not await deadline.pause(wait, f"{len(self._pending)} videos"):
+                return False
+            self._next_at = None
+        else:
+            self._began = _now()
+        self._rounds += 1
+        listable = [j for j in self._pending.values() if j.listable] if self._use_list else []
+        found = await self._sweep(listable) if len(listable) >= 2 else {}
+        fetched = await self._retrieve_all([i for i in self._pending if i not in found])
+        for job in list(self._pending.values()):
+            if job.id in found:
+                video, at = found[job.id]
+                job.hint = None  # a listing carries none, and the last one is spent
+            elif job.id in fetched:
+                video, job.hint, at = fetched[job.id]
+            else:
+                continue
+            job.track.observe(at, video)
+            changed = pacing.progress_changed(job.last, video)
+            job.last = video  # before the callback, as in _OneJob._seen
+            if changed:
+                await notify(self._on_progress, video)
+            if video.status not in self._statuses:
+                del self._pending[job.id]
+                self._ready.append(video)
+        return True
+
+    def _delay(self, deadline: _Deadline) -> float:
+        """The wait before the next round (see :mod:`._pacing` for the rules)."""
+        jobs = self._pending.values()
+        hint = pacing.group_hint(job.hint for job in jobs)
+        ends = [job.track.predicted_end() for job in jobs]
+        now = _now()
+        until_done = pacing.group_until(ends, now, hinted=hint is not None)
+        floor = pacing.round_floor(now - self._began)
+        return self._pacer.next_delay(hint, until_done, floor, deadline.room())
+
+    async def _sweep(self, jobs: list[_Job]) -> dict[str, tuple[Video, float]]:
+        """Refresh ``jobs`` through the list endpoint; mark the ones it did not show.
+
+        Returns:
+            Each job found, with the time its page was read (mid-way through the request).
+        """
+        sweep = pacing.ListSweep(
+            frozenset(j.id for j in jobs),
+            {j.id: (j.last.created_at if j.last else None) for j in jobs},
+        )
+        seen_at: dict[str, float] = {}
+        more = True
+        while more:
+            sent = _now()
+            try:
+                page = await self._ops.list_page(
+                    limit=pacing.LIST_PAGE_SIZE, order="desc", after=sweep.cursor, **self._options
+                )
+            except APIStatusError as exc:
+                if exc.status_code not in _NO_LIST_STATUSES:
+                    raise
+                log.debug("listing failed with %d; polling each video", exc.status_code)
+                self._use_list = False
+                break
+            at = (sent + _now()) / 2
+            seen_at.update((v.id, at) for v in page.data if v.id not in seen_at)
+            more = sweep.feed(page)
+        else:
+            for job in jobs:
+                if job.id not in sweep.found:
+                    job.listable = False
+        return {i: (v, seen_at[i]) for i, v in sweep.found.items()}
+
+    async def _retrieve_all(self, ids: list[str]) -> dict[str, tuple[Video, float | None, float]]:
+        """Retrieve ``ids``; each job's state, hint and the time it was read."""
+        results: dict[str, tuple[Video, float | None, float]] = {}
+        if len(ids) == 1:
+            results[ids[0]] = await _retrieve(self._ops, ids[0], self._options)
+            return results
+        errors: list[Exception] = []
+        limiter = anyio.CapacityLimiter(_RETRIEVE_CONCURRENCY)
+
+        async def one(video_id: str, tg: TaskGroup) -> None:
+            async with limiter:
+                try:
+                    results[video_id] = await _retrieve(self._ops, video_id, self._options)
+                except Exception as exc:  # re-raised below, unwrapped from any group
+                    errors.append(exc)
+                    tg.cancel_scope.cancel()
+
+        async with anyio.create_task_group() as tg:
+            for video_id in ids:
+                tg.start_soon(one, video_id, tg)
+        if errors:
+            raise errors[0]
+        return results
+
+
+class WaitingOperations(VideoOperations):
+    """``poll``, ``*_and_poll``, ``as_completed`` and ``wait_all``.
+
+    Pacing: between requests a wait sleeps what the latest answer's ``openai-poll-after-ms``
+    asks (never less), else ``poll_interval``, else 1 s growing by half each time up to
+    10 s. Unless ``poll_interval`` is given, the job's ``progress`` refines this: once it
+    has risen by a few points, the linear extrapolation of it predicts the end, and a
+    hint is stretched up to that end (polls the job cannot be done by are skipped; at
+    most 10 s, never reaching past a deadline the hint's poll would meet, and not when
+    ``on_progress`` is given: a watcher wants each update), a back-off step is cut short
+    to it. ``on_progress`` is called on the event loop with each Video
+    whose status or progress changed; an async callable is awaited; a plain one runs
+    inline and must be quick (hand slow work to ``anyio.to_thread.run_sync`` or a task of
+    your own). An exception it raises ends the wait and propagates.
+    """
+
+    async def poll(
+        self,
+        video: str | Video,
+        *,
+        poll_interval: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (WaitTimeoutError carries .video)
+        on_progress: ProgressCallback | None = None,
+        pending_statuses: Collection[str] | None = None,
+        **options: Unpack[PollOptions],
+    ) -> Video:
+        """Wait until a job leaves the pending statuses; return its final state.
+
+        The job is retrieved at once (a :class:`Video` already in a terminal status is
+        returned as it is, without a request), then again after each wait.
+
+        Args:
+            video: The job's id, or a :class:`Video`.
+            poll_interval: Seconds between polls when the server sends no
+                ``openai-poll-after-ms`` (default: 1 s growing to 10 s, and predictions
+                from progress; giving an interval turns those off).
+            timeout: Overall deadline in seconds; None waits as long as it takes.
+            on_progress: Called with each Video whose status or progress changed.
+            pending_statuses: Statuses that mean "not finished"; default
+                :data:`~videoclient.PENDING_STATUSES`. Any other status ends the wait.
+            **options: :class:`PollOptions` for each request.
+
+        Returns:
+            The job in its final status: ``completed``, ``failed`` (with ``.error``) or
+            any other status that is not pending. A failed job is returned, not raised.
+
+        Raises:
+            WaitTimeoutError: The deadline passed; ``.video`` is the last state seen.
+            APIError: A request failed after its retries.
+            ValueError, TypeError: Bad arguments, before any request.
+
+        .. versionadded:: 0.1.0
+        """
+        video_id, known = _target(video)
+        waiter = self._waiter(poll_interval, timeout, on_progress, pending_statuses, options)
+        waiter.last = known
+        return await waiter.run(video_id, known, None)
+
+    def _waiter(
+        self,
+        poll_interval: float | None,
+        timeout: float | None,
+        on_progress: ProgressCallback | None,
+        pending_statuses: Collection[str] | None,
+        options: Mapping[str, Any],
+    ) -> _OneJob:
+        return _OneJob(
+            self,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_progress=on_progress,
+            pending_statuses=pending_statuses,
+            options=options,
+        )
+
+    async def create_and_poll(
+        self,
+        *,
+        prompt: str,
+        model: str | None = None,
+        seconds: int | str | None = None,
+        size: str | tuple[int, int] | None = None,
+        input_reference: FileInput | Mapping[str, Any] | None = None,
+        fit: Fit | None = None,
+        fit_background: Colour = "#000000",
+        poll_interval: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (WaitTimeoutError carries .video)
+        on_progress: ProgressCallback | None = None,
+        pending_statuses: Collection[str] | None = None,
+        **options: Unpack[StartOptions],
+    ) -> Video:
+        """:meth:`create` a job, then :meth:`poll` it (first poll after the create's hint).
+
+        ``on_progress`` first receives the new job (so its id is known at once);
+        ``timeout`` counts from when the create returned, so a
+        :class:`~videoclient.WaitTimeoutError` always carries the job.
+
+        Returns:
+            The job in its final status (``failed`` jobs are returned, not raised).
+
+        .. versionadded:: 0.1.0
+        """
+        waiter = self._waiter(poll_interval, timeout, on_progress, pending_statuses, options)
+        raw = await with_raw(self.create)(
+            prompt=prompt,
+            model=model,
+            seconds=seconds,
+            size=size,
+            input_reference=input_reference,
+            fit=fit,
+            fit_background=fit_background,
+            **options,
+        )
+        return await waiter.started(raw)
+
+    async def remix_and_poll(
+        self,
+        video_id: str,
+        *,
+        prompt: str,
+        poll_interval: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (WaitTimeoutError carries .video)
+        on_progress: ProgressCallback | None = None,
+        pending_statuses: Collection[str] | None = None,
+        **options: Unpack[StartOptions],
+    ) -> Video:
+        """:meth:`remix` a completed job, then :meth:`poll` the new one.
+
+        .. versionadded:: 0.1.0
+        """
+        waiter = self._waiter(poll_interval, timeout, on_progress, pending_statuses, options)
+        raw = await with_raw(self.remix)(video_id, prompt=prompt, **options)
+        return await waiter.started(raw)
+
+    async def edit_and_poll(
+        self,
+        *,
+        video: Any,
+        prompt: str,
+        poll_interval: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (WaitTimeoutError carries .video)
+        on_progress: ProgressCallback | None = None,
+        pending_statuses: Collection[str] | None = None,
+        **options: Unpack[StartOptions],
+    ) -> Video:
+        """:meth:`edit` a video, then :meth:`poll` the new job.
+
+        .. versionadded:: 0.1.0
+        """
+        waiter = self._waiter(poll_interval, timeout, on_progress, pending_statuses, options)
+        raw = await with_raw(self.edit)(video=video, prompt=prompt, **options)
+        return await waiter.started(raw)
+
+    async def extend_and_poll(
+        self,
+        *,
+        video: Any,
+        prompt: str,
+        seconds: int | str,
+        poll_interval: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (WaitTimeoutError carries .video)
+        on_progress: ProgressCallback | None = None,
+        pending_statuses: Collection[str] | None = None,
+        **options: Unpack[StartOptions],
+    ) -> Video:
+        """:meth:`extend` a completed video, then :meth:`poll` the new job.
+
+        .. versionadded:: 0.1.0
+        """
+        waiter = self._waiter(poll_interval, timeout, on_progress, pending_statuses, options)
+        raw = await with_raw(self.extend)(video=video, prompt=prompt, seconds=seconds, **options)
+        return await waiter.started(raw)
+
+    def as_completed(
+        self,
+        videos: Iterable[str | Video],
+        *,
+        poll_interval: float | None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        pending_statuses: Collection[str] | None = None,
+        **options: Unpack[PollOptions],
+    ) -> AsyncIterator[Video]:
+        """Each job, once, as it reaches a terminal status: ``async for v in ...``.
+
+        With two or more pending jobs, one round refreshes them all through the list
+        endpoint (pages of 100, newest first, stopping once every pending id was seen)
+        and retrieves only the jobs the listing did not show. Rounds are paced by the
+        smallest ``openai-poll-after-ms`` among the pending jobs' latest answers when
+        those were retrieves (a listing carries none), else ``poll_interval``, else the
+        1 s → 10 s back-off, cut short when progress predicts that a job is about to
+        finish (the round then comes at that time, at least 0.1 s and 2 % of the time
+        waited so far after the last one).
+        Jobs already terminal (a :class:`Video` passed in) come first, without a request;
+        within a round, jobs come in input order. A repeated id is waited for once.
+
+        Arguments are checked now; nothing is sent until iteration starts, and the
+        ``timeout`` deadline counts from the first ``__anext__``.
+
+        Args:
+            videos: Ids and/or :class:`Video` objects.
+            poll_interval, timeout, on_progress, pending_statuses, **options: As for
+                :meth:`poll`; ``timeout`` covers the whole iteration.
+
+        Raises:
+            WaitTimeoutError: (From iteration) the deadline passed; ``.video`` is the last
+                state seen of the first job, in input order, still pending.
+
+        .. versionadded:: 0.1.0
+        """
+        return _AsCompleted(
+            self,
+            videos,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_progress=on_progress,
+            pending_statuses=pending_statuses,
+            options=options,
+        )
+
+    async def wait_all(
+        self,
+        videos: Iterable[str | Video],
+        *,
+        poll_interval: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (WaitTimeoutError carries .video)
+        on_progress: ProgressCallback | None = None,
+        pending_statuses: Collection[str] | None = None,
+        **options: Unpack[PollOptions],
+    ) -> list[Video]:
+        """Wait for every job (as :meth:`as_completed` does); return them in input order.
+
+        Returns:
+            One final Video per input item, in the same order (a repeated id repeats).
+
+        Raises:
+            WaitTimeoutError: The deadline passed before every job finished. To keep
+                the jobs that did finish, iterate :meth:`as_completed` instead.
+
+        .. versionadded:: 0.1.0
+        """
+        waiting = _AsCompleted(
+            self,
+            videos,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_progress=on_progress,
+            pending_statuses=pending_statuses,
+            options=options,
+        )
+        done = {video.id: video async for video in waiting}
+        return [done[video_id] for video_id in waiting.order]

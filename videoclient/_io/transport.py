@@ -1,0 +1,769 @@
+"""The one module that talks HTTP: aiohttp session lifetime, retries, redirects, error mapping.
+
+The session is created lazily inside the running event loop on first use, reused
+for every call, and closed exactly once by :meth:`Transport.close`. aiohttp is
+imported only when this module is (the client imports it on first request), which
+keeps ``import videoclient`` light.
+
+Invariants kept here:
+- no aiohttp or asyncio exception leaves this module: every failure becomes an
+  :class:`~videoclient.APIError` subclass;
+- every attempt of one POST carries the same ``Idempotency-Key``;
+- credentials go only to the configured origin, never across a redirect elsewhere;
+- the API key appears in no log line and no error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import ipaddress
+import json
+import logging
+import os
+import platform
+import re
+import time
+import warnings
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import aiohttp
+import anyio
+import attrs
+from multidict import CIMultiDict
+from yarl import URL
+
+from .._sansio import retry as _retry
+from .._sansio.adapter import Provider
+from .._sansio.config import ClientConfig, Timeout
+from .._sansio.errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    InsecureTransportWarning,
+    MissingAPIKeyError,
+)
+from .._sansio.http import Request, Response
+from .._sansio.multipart import encode
+from .._sansio.options import CallOptions
+from .receiver import BodyReceiver
+from .upload import stream_body
+
+__all__ = ["StreamResponse", "Transport"]
+
+log = logging.getLogger("videoclient")
+
+DOWNLOAD_CHUNK = 256 * 1024
+MAX_REDIRECTS = 5
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Compact JSON bodies; one encoder (json.dumps with options builds a new one per call).
+_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
+def _monotonic() -> float:
+    """The clock for rate-limit pauses; tests swap it for a virtual clock (with `_sleep`)."""
+    return time.monotonic()
+
+
+async def _sleep(seconds: float) -> None:
+    """Wait between attempts; tests replace this to never really sleep."""
+    await anyio.sleep(seconds)
+
+
+def _version() -> str:
+    from .._sansio.version import __version__
+
+    return __version__
+
+
+@attrs.define(eq=False)  # compared by identity: kept in a WeakSet
+class StreamResponse:
+    """A response whose body has not been read yet."""
+
+    status: int
+    headers: Mapping[str, str]
+    url: str
+    _raw: aiohttp.ClientResponse
+    #: Which attempt of the call this response answered (0 for the first).
+    attempt: int = 0
+    _reading: bool = attrs.field(default=False, init=False)
+    _receiver: BodyReceiver | None = attrs.field(default=None, init=False)
+
+    def abort(self, error: APIConnectionError) -> None:
+        """End the body now: a read waiting for bytes raises ``error`` (the client closes)."""
+        receiver = self._receiver
+        if receiver is not None:
+            receiver.fail(error)
+            receiver.close()
+            return
+        self._raw.content.set_exception(error)  # wakes a read that waits, with this error
+        self._raw.close()
+
+    async def read_chunk(self, size: int = DOWNLOAD_CHUNK) -> bytes:
+        """Up to ``size`` bytes of the body, ``b""`` at its end.
+
+        Raises:
+            APITimeoutError: Nothing arrived for the read (idle) timeout.
+            APIConnectionError: The connection broke mid-body.
+        """
+        self._reading = True
+        try:
+            return await self._raw.content.read(size)
+        except asyncio.TimeoutError as exc:
+            raise APITimeoutError(
+                "timed out reading the response body (no byte within the read timeout)",
+                url=self.url,
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(
+                f"the connection broke mid-body: {_describe(exc)}", url=self.url
+            ) from exc
+
+    @property
+    def content_length(self) -> int | None:
+        """This response's Content-Length, when declared."""
+        return self._raw.content_length
+
+    async def iter_chunks(self, size: int = DOWNLOAD_CHUNK) -> AsyncIterator[bytes]:
+        """The body in chunks of at most ``size`` bytes; a broken link is APIConnectionError."""
+        while chunk := await self.read_chunk(size):
+            yield chunk
+
+    def hand_over(self, idle_timeout: float | None) -> BodyReceiver | None:
+        """Take the connection from aiohttp and read the rest of the body raw.
+
+        Only for a plain body of known length that nothing was read from yet: no
+        ``Content-Encoding``, not chunked. The connection is closed when the response is
+        released, never pooled again. Returns None (nothing changed: read with
+        :meth:`read_chunk`) when the body does not qualify or the connection cannot
+        be taken.
+        """
+        raw = self._raw
+        length = raw.content_length
+        encoding = raw.headers.get("Content-Encoding", "identity").strip().lower()
+        conn = raw.connection
+        content = raw.content
+        if (
+            length is None
+            or encoding != "identity"
+            or "chunked" in raw.headers.get("Transfer-Encoding", "").lower()
+            or conn is None
+            or content.exception() is not None
+            or content.is_eof()
+            or self._reading
+        ):
+            return None
+        transport, protocol = conn.transport, conn.protocol
+        if transport is None or protocol is None or transport.is_closing():
+            return None
+        receiver = BodyReceiver(length, url=self.url, idle_timeout=idle_timeout)
+        # aiohttp's stream holds the body's first bytes; the rest is still in the socket.
+        # Nothing else runs between taking those and swapping the protocol, so no byte
+        # can go to the old one.
+        head = content.read_nowait()
+        try:
+            protocol.pause_reading()  # stops aiohttp's own reading and its read timer
+            transport.set_protocol(receiver)
+        except Exception as exc:  # an aiohttp that cannot be taken over: resume instead
+            receiver.fail(
+                APIConnectionError(f"could not take over the connection: {_describe(exc)}")
+            )
+            receiver.start(None, head)
+            return receiver
+        receiver.start(transport, head)
+        self._receiver = receiver
+        return receiver
+
+
+_URL_SECRETS = re.compile(r"(https?://)(?:[^\s/@]*@)?([^\s?#'\"]*)(?:[?#][^\s'\"]*)?")
+
+
+def _describe(exc: BaseException) -> str:
+    """A short text for ``exc``, without the user info or query of any URL in it."""
+    text = str(exc) or type(exc).__name__
+    return _URL_SECRETS.sub(r"\1\2", text)[:300]
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def _new_idempotency_key() -> str:
+    """``videoclient-`` and a random (version 4) UUID: what ``uuid.uuid4()`` gives, cheaper."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    h = raw.hex()
+    return f"videoclient-{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _too_big(raw: aiohttp.ClientResponse, req: Request, cap: int) -> APIResponseValidationError:
+    return APIResponseValidationError(
+        f"{req.method} {req.path}: response body exceeds {cap} bytes",
+        status_code=raw.status,
+        request_id=raw.headers.get("x-request-id"),
+    )
+
+
+class Transport:
+    """Sends :class:`~videoclient._sansio.http.Request` values over one aiohttp session."""
+
+    def __init__(self, config: ClientConfig, provider: Provider) -> None:
+        self._config = config
+        self._provider = provider
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        #: Bodies being read, and requests waiting for their answers: closing the client
+        #: ends them ("the client is closed").
+        self._streams: weakref.WeakSet[StreamResponse] = weakref.WeakSet()
+        self._inflight: set[anyio.CancelScope] = set()
+        # While the server's rate limit is in force (a 429 asked us to wait until this
+        # monotonic time), no request of this client goes out: one 429 pauses the whole
+        # client instead of every concurrent call finding the limit on its own.
+        self._rate_limited_until = 0.0
+        self._base = URL(config.base_url.rstrip("/") + "/")
+        # None when the base has a query or fragment: then paths are joined the long way.
+        plain = not self._base.query_string and not self._base.fragment
+        self._base_str = str(self._base) if plain else None
+        self._user_agent = f"videoclient/{_version()} Python/{platform.python_version()}"
+        # What every request sends, worked out once: the config is frozen, so only the
+        # per-request parts (Accept, the idempotency key, a token from a provider, the
+        # call's extra headers and query) are added per request.
+        fixed: CIMultiDict[str] = CIMultiDict()
+        fixed["User-Agent"] = self._user_agent
+        fixed.update(provider.fixed_headers(config))
+        # A static key goes in once; a token provider (or a missing key, which must fail
+        # at the first request, not here) is asked per request by _auth_headers.
+        self._static_auth = config.token_provider is None and config.api_key is not None
+        if self._static_auth:
+            fixed.update(provider.key_headers(config))
+        self._fixed_headers = fixed
+        self._base_query = provider.base_query(config)
+        self._default_timeouts = {
+            stream: self._make_timeout(config.timeout, stream=stream) for stream in (False, True)
+        }
+
+    @property
+    def config(self) -> ClientConfig:
+        return self._config
+
+    # -- session lifetime --------------------------------------------------------------------
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise APIConnectionError("the client is closed")
+        if self._other_loop():
+            raise APIConnectionError(
+                "this client is bound to the event loop it first sent a request in, and this "
+                "is another one (a second asyncio.run?): create one client per event loop, "
+                "or use the blocking VideoClient"
+            )
+        if self._session is None:
+            self._loop = asyncio.get_running_loop()
+            _warn_if_insecure(self._base)
+            cfg = self._config
+            ssl_opt: Any = True if cfg.ssl is None else cfg.ssl
+            if isinstance(ssl_opt, str):
+                import ssl
+
+                ssl_opt = ssl.create_default_context(cafile=ssl_opt)
+            connector = aiohttp.TCPConnector(
+                limit=cfg.max_connections,
+                limit_per_host=cfg.max_connections_per_host,
+                ssl=ssl_opt,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=None),
+                auto_decompress=True,
+                # An API client has no use for cookies, and aiohttp's jar ignores ports.
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._session
+
+    def abandon(self) -> None:
+        """Drop the session without closing anything: for a forked child.
+
+        The child's copies of the connections are the parent's connections. Closing them
+        here would take the parent's sockets off the event loop's epoll set, which the
+        two processes share, and over TLS would write to them; aiohttp does that when it
+        finalizes a connector not marked closed.
+        """
+        self._closed = True
+        session, self._session = self._session, None
+        if session is None:
+            return
+        connector = session.connector
+        session.detach()
+        if connector is not None:
+            connector._closed = True  # its finalizer then leaves the connections alone
+
+    @contextmanager
+    def _ended_by_close(self, method: str, url: URL) -> Iterator[None]:
+        """A block that :meth:`close` ends: with "the client is closed", not a cancellation."""
+        scope = anyio.CancelScope()
+        self._inflight.add(scope)
+        try:
+            with scope:
+                yield
+        finally:
+            self._inflight.discard(scope)
+        if scope.cancelled_caught:
+            raise APIConnectionError("the client is closed", method=method, url=_safe(url))
+
+    def _other_loop(self) -> bool:
+        """Whether the session belongs to an event loop other than the running one."""
+        return self._loop is not None and self._loop is not asyncio.get_running_loop()
+
+    async def close(self) -> None:
+        """Close the session (once); later calls do nothing."""
+        self._closed = True
+        for scope in list(self._inflight):
+            scope.cancel()
+        for stream in list(self._streams):
+            stream.abort(APIConnectionError("the client is closed", url=stream.url))
+        session, self._session = self._session, None
+        if session is None:
+            return
+        if self._loop is not None and self._loop.is_closed():
+            # Its loop is gone, and with it every connection: nothing is left to close
+            # (and aiohttp cannot close a connector from another loop).
+            session.detach()
+            return
+        await session.close()
+
+    # -- building one attempt ----------------------------------------------------------------
+
+    async def _auth_headers(self) -> dict[str, str]:
+        cfg = self._config
+        if cfg.token_provider is not None:
+            token = cfg.token_provider()
+            if inspect.isawaitable(token):
+                token = await token
+            if not isinstance(token, str) or not token:
+                raise MissingAPIKeyError("the token_provider returned no token")
+            return dict(self._provider.token_headers(token))
+        return dict(self._provider.key_headers(cfg))
+
+    async def _headers(self, req: Request, opts: CallOptions, idem: str | None) -> CIMultiDict[str]:
+        # Precedence, lowest first: the fixed headers (User-Agent, organization, project,
+        # a static key), Accept, the token, the idempotency key; then the config's
+        # default_headers and the call's extra_headers replace any of them.
+        headers: CIMultiDict[str] = self._fixed_headers.copy()
+        headers["Accept"] = req.accept
+        if req.stream:
+            # Content is verified against Content-Length and resumed by byte ranges: no gzip.
+            headers["Accept-Encoding"] = "identity"
+        if not self._static_auth:
+            headers.update(await self._auth_headers())
+        if idem is not None:
+            headers["Idempotency-Key"] = idem
+        if self._config.default_headers:
+            headers.update(self._config.default_headers)
+        if opts.extra_headers:
+            headers.update(opts.extra_headers)
+        return headers
+
+    def _url(self, req: Request, opts: CallOptions) -> URL:
+        # Request paths are relative, already quoted and free of dot segments (ids are
+        # checked), so appending them to the base is what URL.join would give, cheaper.
+        if self._base_str is not None:
+            url = URL(self._base_str + req.path, encoded=True)
+        else:
+            url = self._base.join(URL(req.path, encoded=True))
+        if not (self._base_query or req.params or opts.extra_query):
+            return url
+        query = [*self._base_query, *req.params, *opts.extra_query.items()]
+        return url.with_query(query)
+
+    def _body(
+        self,
+        req: Request,
+        headers: CIMultiDict[str],
+        opts: CallOptions,
+        failed: list[Exception],
+    ) -> Any:
+        if req.form is not None:
+            body = encode(req.form)
+            headers["Content-Type"] = body.content_type
+            headers["Content-Length"] = str(body.length)
+            return stream_body(body.segments, opts.on_upload_progress, body.length, failed)
+        if req.json is not None:
+            headers["Content-Type"] = "application/json"
+            return _JSON.encode(req.json).encode()
+        return None
+
+    def _client_timeout(self, timeout: Timeout, *, stream: bool) -> aiohttp.ClientTimeout:
+        if timeout is self._config.timeout:
+            return self._default_timeouts[stream]
+        return self._make_timeout(timeout, stream=stream)
+
+    @staticmethod
+    def _make_timeout(timeout: Timeout, *, stream: bool) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(
+            total=None if stream else timeout.total,
+            sock_connect=timeout.connect,
+            sock_read=timeout.read,
+        )
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def _attempt(
+        self, req: Request, opts: CallOptions, idem: str | None, extra: Mapping[str, str]
+    ) -> _Attempt:
+        """One attempt, following redirects by hand so credentials never change origin.
+
+        An async context manager giving the final response and releasing it on exit.
+        """
+        return _Attempt(self, req, opts, idem, extra)
+
+    async def _open(
+        self, req: Request, opts: CallOptions, idem: str | None, extra: Mapping[str, str] | None
+    ) -> aiohttp.ClientResponse:
+        """Send one attempt and return its final (non-redirect) response, unreleased.
+
+        The caller must release the response.
+        """
+        session = self._get_session()
+        headers = await self._headers(req, opts, idem)
+        if extra:
+            headers.update(extra)
+        url = self._url(req, opts)
+        origin: URL | None = None
+        method = req.method
+        timeout = self._client_timeout(opts.timeout, stream=req.stream)
+        send_body = True
+        # What the upload progress callback raised: the caller's own error, raised as itself
+        # (aiohttp reports it as a broken connection, which would be retried).
+        failed: list[Exception] = []
+        for _ in range(MAX_REDIRECTS + 1):
+            data = self._body(req, headers, opts, failed) if send_body else None
+            try:
+                with self._ended_by_close(method, url):
+                    resp = await session.request(
+                        method,
+                        url,
+                        headers=headers,
+                        data=data,
+                        timeout=timeout,
+                        allow_redirects=False,
+                    )
+            except asyncio.CancelledError:
+                # Closing the client cancels the calls queued for a connection (aiohttp
+                # cancels their waiters): they end as "closed", like those already sent.
+                # A cancellation of this task itself goes on as one.
+                if self._closed and not _cancel_requested():
+                    raise APIConnectionError(
+                        "the client is closed", method=method, url=_safe(url)
+                    ) from None
+                raise
+            except asyncio.TimeoutError as exc:
+                if failed:
+                    raise failed[0] from None
+                raise APITimeoutError(
+                    f"{method} {_safe(url)} timed out", method=method, url=_safe(url)
+                ) from exc
+            except aiohttp.ClientError as exc:
+                if failed:
+                    raise failed[0] from None
+                raise APIConnectionError(
+                    f"{method} {_safe(url)} failed: {_describe(exc)}", method=method, url=_safe(url)
+                ) from exc
+            if resp.status not in _REDIRECT_STATUSES:
+                return resp
+            location = resp.headers.get("Location")
+            if not location:
+                return resp
+            resp.release()
+            if origin is None:
+                origin = url.origin()
+            target = _redirect_target(url, location, method)
+            if target.origin() != origin:
+                for name in self._provider.credential_headers:
+                    headers.popall(name, None)
+            if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
+                method, send_body = "GET", False
+                headers.popall("Content-Type", None)
+                headers.popall("Content-Length", None)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("redirect %s -> %s", resp.status, _safe(target))
+            url = target
+        raise APIConnectionError(
+            f"more than {MAX_REDIRECTS} redirects", method=method, url=_safe(url)
+        )
+
+    def _idempotency_key(self, req: Request, opts: CallOptions) -> str | None:
+        if not req.is_post:
+            return None
+        return opts.idempotency_key or _new_idempotency_key()
+
+    async def backoff(self, req: Request, attempt: int, opts: CallOptions, why: str) -> bool:
+        """Wait before retry ``attempt + 1`` of ``req``; False when the retry budget is spent.
+
+        For callers that retry on their own (resuming a download that broke mid-body).
+        """
+        return await self._retry_wait(req, attempt, opts, why, None)
+
+    async def _respect_rate_limit(self) -> None:
+        """Hold a request back while a 429 told this client to wait."""
+        wait = self._rate_limited_until - _monotonic()
+        if wait > 0:
+            await _sleep(wait)
+
+    async def _retry_wait(
+        self,
+        req: Request,
+        attempt: int,
+        opts: CallOptions,
+        why: str,
+        headers: Mapping[str, str] | None,
+        status: int | None = None,
+    ) -> bool:
+        """Sleep before the next attempt if one is left; False when the budget is spent
+        (or the client was closed: nothing could be sent)."""
+        if self._closed or self._other_loop():
+            return False
+        # Every body can be sent again: files are re-opened (or re-seeked) per attempt.
+        asked = self._provider.server_delay(headers) if headers else None
+        delay = _retry.retry_delay(attempt + 1, asked)
+        if status == 429:
+            self._rate_limited_until = max(self._rate_limited_until, _monotonic() + delay)
+        if attempt >= opts.max_retries:
+            return False
+        log.debug(
+            "retrying %s %s after %s in %.2fs (retry %d/%d)",
+            req.method,
+            req.path,
+            why,
+            delay,
+            attempt + 1,
+            opts.max_retries,
+        )
+        await _sleep(delay)
+        return True
+
+    async def send(self, req: Request, opts: CallOptions) -> Response:
+        """Send a JSON request with retries and return the complete response (any status)."""
+        idem = self._idempotency_key(req, opts)
+        attempt = 0
+        while True:
+            try:
+                if self._rate_limited_until:
+                    await self._respect_rate_limit()
+                raw = await self._open(req, opts, idem, None)
+                try:
+                    with self._ended_by_close(req.method, raw.url):  # a read that waits, too
+                        body = await self._read(raw, req)
+                    resp = Response(raw.status, _lower(raw.headers), body)
+                finally:
+                    raw.release()
+            except APIConnectionError as exc:
+                log.debug("%s %s attempt %d failed: %s", req.method, req.path, attempt + 1, exc)
+                if await self._retry_wait(req, attempt, opts, type(exc).__name__, None):
+                    attempt += 1
+                    continue
+                raise
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "%s %s -> %d (attempt %d, request_id=%s)",
+                    req.method,
+                    req.path,
+                    resp.status,
+                    attempt + 1,
+                    resp.request_id,
+                )
+            if (
+                resp.status >= 400
+                and _retry.should_retry_status(resp.status, self._provider.retry_hint(resp.headers))
+                and await self._retry_wait(
+                    req, attempt, opts, f"HTTP {resp.status}", resp.headers, resp.status
+                )
+            ):
+                attempt += 1
+                continue
+            return resp
+
+    async def _read(self, raw: aiohttp.ClientResponse, req: Request) -> bytes:
+        """The whole body of a JSON (or error) response, at most ``max_json_bytes`` of it."""
+        cap = self._config.max_json_bytes
+        content = raw.content
+        try:
+            if "Content-Encoding" not in raw.headers:
+                # Nothing is decompressed: the body is exactly as long as declared.
+                if content.is_eof():
+                    # The usual case for JSON: the whole body came with the headers.
+                    body = content.read_nowait()
+                    if len(body) > cap:
+                        raise _too_big(raw, req, cap)
+                    return body
+                declared = raw.content_length
+                if declared is not None and declared <= cap:
+                    # aiohttp reads no further than the declared length: the cap holds.
+                    return await content.read()
+            else:
+                declared = raw.content_length
+            if declared is not None and declared > cap:
+                raise _too_big(raw, req, cap)
+            chunks: list[bytes] = []
+            total = 0
+            async for chunk in content.iter_chunked(64 * 1024):
+                total += len(chunk)
+                if total > cap:
+                    raise _too_big(raw, req, cap)
+                chunks.append(chunk)
+        except asyncio.TimeoutError as exc:
+            raise APITimeoutError(
+                f"{req.method} {req.path}: timed out reading the response"
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(
+                f"{req.method} {req.path}: the response broke off: {_describe(exc)}"
+            ) from exc
+        return b"".join(chunks)
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        req: Request,
+        opts: CallOptions,
+        headers: Mapping[str, str] | None = None,
+        *,
+        first_attempt: int = 0,
+    ) -> AsyncIterator[StreamResponse]:
+        """Open a streamed response, retrying until the status line is a success or final.
+
+        A 4xx/5xx answer is read (capped) and raised as :class:`~videoclient.APIStatusError`.
+        Only opening is retried: an error raised while the caller reads the body
+        propagates as it is (the caller decides whether to resume).
+
+        Args:
+            req: The request.
+            opts: The call's options (timeouts, retry budget, extra headers).
+            headers: Headers added to this request (``Range``, ``If-Range``, ...).
+            first_attempt: Retries of this call already spent (by earlier resumes).
+        """
+        attempt = first_attempt
+        while True:
+            opened = False
+            try:
+                await self._respect_rate_limit()
+                async with self._attempt(req, opts, None, headers or {}) as raw:
+                    status, resp_headers = raw.status, _lower(raw.headers)
+                    if status >= 400:
+                        body = await self._read(raw, req)
+                        resp = Response(status, resp_headers, body)
+                        retry = _retry.should_retry_status(
+                            status, self._provider.retry_hint(resp_headers)
+                        )
+                        if not (
+                            retry
+                            and await self._retry_wait(
+                                req, attempt, opts, f"HTTP {status}", resp_headers, status
+                            )
+                        ):
+                            raise self._provider.status_error(
+                                resp, method=req.method, url=_safe(raw.url)
+                            )
+                        attempt += 1
+                        continue
+                    log.debug(
+                        "%s %s -> %d streaming (request_id=%s)",
+                        req.method,
+                        req.path,
+                        status,
+                        resp_headers.get("x-request-id"),
+                    )
+                    opened = True
+                    stream = StreamResponse(status, resp_headers, _safe(raw.url), raw, attempt)
+                    self._streams.add(stream)
+                    yield stream
+                    return
+            except APIConnectionError as exc:
+                if opened:
+                    raise
+                if await self._retry_wait(req, attempt, opts, type(exc).__name__, None):
+                    attempt += 1
+                    continue
+                raise
+
+
+class _Attempt:
+    """``async with transport._attempt(...) as resp``: a class, cheaper than a generator."""
+
+    __slots__ = ("_args", "_resp", "_transport")
+
+    def __init__(
+        self,
+        transport: Transport,
+        req: Request,
+        opts: CallOptions,
+        idem: str | None,
+        extra: Mapping[str, str],
+    ) -> None:
+        self._transport = transport
+        self._args = (req, opts, idem, extra)
+        self._resp: aiohttp.ClientResponse | None = None
+
+    async def __aenter__(self) -> aiohttp.ClientResponse:
+        self._resp = await self._transport._open(*self._args)
+        return self._resp
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        resp, self._resp = self._resp, None
+        if resp is not None:
+            resp.release()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _warn_if_insecure(base: URL) -> None:
+    """Warn (once per client) when credentials would go over plain http to another machine."""
+    if base.scheme == "http" and not _is_loopback(base.host or ""):
+        warnings.warn(
+            f"sending credentials over plain http to {base.host}; use https:// unless this "
+            "network is trusted",
+            InsecureTransportWarning,
+            stacklevel=4,
+        )
+
+
+def _cancel_requested() -> bool:
+    """Whether the current task itself was asked to stop (``Task.cancelling``, 3.11+)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return bool(cancelling()) if cancelling is not None else False
+
+
+def _redirect_target(url: URL, location: str, method: str) -> URL:
+    """Where a redirect's ``Location`` points, resolved against ``url``, without user info.
+
+    Raises:
+        APIConnectionError: The location is not a usable http(s) URL.
+    """
+    try:
+        target = url.join(URL(location))
+        if target.scheme not in ("http", "https") or not target.host:
+            raise ValueError(target.scheme)
+        if target.user is not None or target.password is not None:
+            target = target.with_user(None)  # credentials in a URL are never followed
+    except ValueError:
+        raise APIConnectionError(
+            "the server redirected to an invalid URL", method=method, url=_safe(url)
+        ) from None
+    return target
+
+
+def _safe(url: URL) -> str:
+    """The URL without user info or query (signed URLs carry secrets in the query)."""
+    return str(url.with_user(None).with_query(None))

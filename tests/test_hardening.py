@@ -25,7 +25,7 @@ from videoclient import (
     AsyncVideoClient,
     InternalServerError,
 )
-from videoclient._io.transport import _describe
+from videoclient._io.stream import describe as _describe
 from videoclient._io.upload import UPLOAD_CHUNK
 
 KEY = "sk-test-SECRET-hardening"

@@ -1,6 +1,6 @@
 """poll / *_and_poll / as_completed / wait_all against a scripted loopback server, on a virtual clock.
 
-Nothing here really sleeps: ``videoclient._client.waiting._sleep`` and ``_now`` are replaced by a
+Nothing here really sleeps: ``videoclient._client.waiters._sleep`` and ``_now`` are replaced by a
 virtual clock, and the scripted jobs change state on that clock.
 """
 
@@ -17,7 +17,7 @@ from aiohttp import web
 
 import videoclient
 from videoclient import AsyncVideoClient, Video, WaitTimeoutError
-from videoclient._client import waiting as waiting
+from videoclient._client import waiters as waiting
 
 
 class VirtualClock:

@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import ipaddress
 import json
 import logging
 import os
 import platform
-import re
 import time
-import warnings
 import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
@@ -32,7 +29,6 @@ from typing import Any
 
 import aiohttp
 import anyio
-import attrs
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -41,24 +37,21 @@ from .._sansio.adapter import Provider
 from .._sansio.config import ClientConfig, Timeout
 from .._sansio.errors import (
     APIConnectionError,
-    APIResponseValidationError,
     APITimeoutError,
-    InsecureTransportWarning,
     MissingAPIKeyError,
 )
 from .._sansio.http import Request, Response
 from .._sansio.multipart import encode
 from .._sansio.options import CallOptions
-from .receiver import BodyReceiver
+from .redirects import REDIRECT_STATUSES, after_redirect, redirect_target, warn_if_insecure
+from .stream import StreamResponse, describe, read_capped, safe
 from .upload import stream_body
 
 __all__ = ["StreamResponse", "Transport"]
 
 log = logging.getLogger("videoclient")
 
-DOWNLOAD_CHUNK = 256 * 1024
 MAX_REDIRECTS = 5
-_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 #: Compact JSON bodies; one encoder (json.dumps with options builds a new one per call).
 _JSON = json.JSONEncoder(separators=(",", ":"))
 
@@ -79,114 +72,6 @@ def _version() -> str:
     return __version__
 
 
-@attrs.define(eq=False)  # compared by identity: kept in a WeakSet
-class StreamResponse:
-    """A response whose body has not been read yet."""
-
-    status: int
-    headers: Mapping[str, str]
-    url: str
-    _raw: aiohttp.ClientResponse
-    #: Which attempt of the call this response answered (0 for the first).
-    attempt: int = 0
-    _reading: bool = attrs.field(default=False, init=False)
-    _receiver: BodyReceiver | None = attrs.field(default=None, init=False)
-
-    def abort(self, error: APIConnectionError) -> None:
-        """End the body now: a read waiting for bytes raises ``error`` (the client closes)."""
-        receiver = self._receiver
-        if receiver is not None:
-            receiver.fail(error)
-            receiver.close()
-            return
-        self._raw.content.set_exception(error)  # wakes a read that waits, with this error
-        self._raw.close()
-
-    async def read_chunk(self, size: int = DOWNLOAD_CHUNK) -> bytes:
-        """Up to ``size`` bytes of the body, ``b""`` at its end.
-
-        Raises:
-            APITimeoutError: Nothing arrived for the read (idle) timeout.
-            APIConnectionError: The connection broke mid-body.
-        """
-        self._reading = True
-        try:
-            return await self._raw.content.read(size)
-        except asyncio.TimeoutError as exc:
-            raise APITimeoutError(
-                "timed out reading the response body (no byte within the read timeout)",
-                url=self.url,
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(
-                f"the connection broke mid-body: {_describe(exc)}", url=self.url
-            ) from exc
-
-    @property
-    def content_length(self) -> int | None:
-        """This response's Content-Length, when declared."""
-        return self._raw.content_length
-
-    async def iter_chunks(self, size: int = DOWNLOAD_CHUNK) -> AsyncIterator[bytes]:
-        """The body in chunks of at most ``size`` bytes; a broken link is APIConnectionError."""
-        while chunk := await self.read_chunk(size):
-            yield chunk
-
-    def hand_over(self, idle_timeout: float | None) -> BodyReceiver | None:
-        """Take the connection from aiohttp and read the rest of the body raw.
-
-        Only for a plain body of known length that nothing was read from yet: no
-        ``Content-Encoding``, not chunked. The connection is closed when the response is
-        released, never pooled again. Returns None (nothing changed: read with
-        :meth:`read_chunk`) when the body does not qualify or the connection cannot
-        be taken.
-        """
-        raw = self._raw
-        length = raw.content_length
-        encoding = raw.headers.get("Content-Encoding", "identity").strip().lower()
-        conn = raw.connection
-        content = raw.content
-        if (
-            length is None
-            or encoding != "identity"
-            or "chunked" in raw.headers.get("Transfer-Encoding", "").lower()
-            or conn is None
-            or content.exception() is not None
-            or content.is_eof()
-            or self._reading
-        ):
-            return None
-        transport, protocol = conn.transport, conn.protocol
-        if transport is None or protocol is None or transport.is_closing():
-            return None
-        receiver = BodyReceiver(length, url=self.url, idle_timeout=idle_timeout)
-        # aiohttp's stream holds the body's first bytes; the rest is still in the socket.
-        # Nothing else runs between taking those and swapping the protocol, so no byte
-        # can go to the old one.
-        head = content.read_nowait()
-        try:
-            protocol.pause_reading()  # stops aiohttp's own reading and its read timer
-            transport.set_protocol(receiver)
-        except Exception as exc:  # an aiohttp that cannot be taken over: resume instead
-            receiver.fail(
-                APIConnectionError(f"could not take over the connection: {_describe(exc)}")
-            )
-            receiver.start(None, head)
-            return receiver
-        receiver.start(transport, head)
-        self._receiver = receiver
-        return receiver
-
-
-_URL_SECRETS = re.compile(r"(https?://)(?:[^\s/@]*@)?([^\s?#'\"]*)(?:[?#][^\s'\"]*)?")
-
-
-def _describe(exc: BaseException) -> str:
-    """A short text for ``exc``, without the user info or query of any URL in it."""
-    text = str(exc) or type(exc).__name__
-    return _URL_SECRETS.sub(r"\1\2", text)[:300]
-
-
 def _lower(headers: Any) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
 
@@ -198,14 +83,6 @@ def _new_idempotency_key() -> str:
     raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
     h = raw.hex()
     return f"videoclient-{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def _too_big(raw: aiohttp.ClientResponse, req: Request, cap: int) -> APIResponseValidationError:
-    return APIResponseValidationError(
-        f"{req.method} {req.path}: response body exceeds {cap} bytes",
-        status_code=raw.status,
-        request_id=raw.headers.get("x-request-id"),
-    )
 
 
 class Transport:
@@ -264,7 +141,7 @@ class Transport:
             )
         if self._session is None:
             self._loop = asyncio.get_running_loop()
-            _warn_if_insecure(self._base)
+            warn_if_insecure(self._base)
             cfg = self._config
             ssl_opt: Any = True if cfg.ssl is None else cfg.ssl
             if isinstance(ssl_opt, str):
@@ -313,7 +190,7 @@ class Transport:
         finally:
             self._inflight.discard(scope)
         if scope.cancelled_caught:
-            raise APIConnectionError("the client is closed", method=method, url=_safe(url))
+            raise APIConnectionError("the client is closed", method=method, url=safe(url))
 
     def _other_loop(self) -> bool:
         """Whether the session belongs to an event loop other than the running one."""
@@ -458,22 +335,22 @@ class Transport:
                 # A cancellation of this task itself goes on as one.
                 if self._closed and not _cancel_requested():
                     raise APIConnectionError(
-                        "the client is closed", method=method, url=_safe(url)
+                        "the client is closed", method=method, url=safe(url)
                     ) from None
                 raise
             except asyncio.TimeoutError as exc:
                 if failed:
                     raise failed[0] from None
                 raise APITimeoutError(
-                    f"{method} {_safe(url)} timed out", method=method, url=_safe(url)
+                    f"{method} {safe(url)} timed out", method=method, url=safe(url)
                 ) from exc
             except aiohttp.ClientError as exc:
                 if failed:
                     raise failed[0] from None
                 raise APIConnectionError(
-                    f"{method} {_safe(url)} failed: {_describe(exc)}", method=method, url=_safe(url)
+                    f"{method} {safe(url)} failed: {describe(exc)}", method=method, url=safe(url)
                 ) from exc
-            if resp.status not in _REDIRECT_STATUSES:
+            if resp.status not in REDIRECT_STATUSES:
                 return resp
             location = resp.headers.get("Location")
             if not location:
@@ -481,19 +358,20 @@ class Transport:
             resp.release()
             if origin is None:
                 origin = url.origin()
-            target = _redirect_target(url, location, method)
+            target = redirect_target(url, location, method)
             if target.origin() != origin:
                 for name in self._provider.credential_headers:
                     headers.popall(name, None)
-            if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
-                method, send_body = "GET", False
+            method, keep_body = after_redirect(resp.status, method)
+            if not keep_body:
+                send_body = False
                 headers.popall("Content-Type", None)
                 headers.popall("Content-Length", None)
             if log.isEnabledFor(logging.DEBUG):
-                log.debug("redirect %s -> %s", resp.status, _safe(target))
+                log.debug("redirect %s -> %s", resp.status, safe(target))
             url = target
         raise APIConnectionError(
-            f"more than {MAX_REDIRECTS} redirects", method=method, url=_safe(url)
+            f"more than {MAX_REDIRECTS} redirects", method=method, url=safe(url)
         )
 
     def _idempotency_key(self, req: Request, opts: CallOptions) -> str | None:
@@ -557,7 +435,7 @@ class Transport:
                 raw = await self._open(req, opts, idem, None)
                 try:
                     with self._ended_by_close(req.method, raw.url):  # a read that waits, too
-                        body = await self._read(raw, req)
+                        body = await read_capped(raw, req, self._config.max_json_bytes)
                     resp = Response(raw.status, _lower(raw.headers), body)
                 finally:
                     raw.release()
@@ -586,44 +464,6 @@ class Transport:
                 attempt += 1
                 continue
             return resp
-
-    async def _read(self, raw: aiohttp.ClientResponse, req: Request) -> bytes:
-        """The whole body of a JSON (or error) response, at most ``max_json_bytes`` of it."""
-        cap = self._config.max_json_bytes
-        content = raw.content
-        try:
-            if "Content-Encoding" not in raw.headers:
-                # Nothing is decompressed: the body is exactly as long as declared.
-                if content.is_eof():
-                    # The usual case for JSON: the whole body came with the headers.
-                    body = content.read_nowait()
-                    if len(body) > cap:
-                        raise _too_big(raw, req, cap)
-                    return body
-                declared = raw.content_length
-                if declared is not None and declared <= cap:
-                    # aiohttp reads no further than the declared length: the cap holds.
-                    return await content.read()
-            else:
-                declared = raw.content_length
-            if declared is not None and declared > cap:
-                raise _too_big(raw, req, cap)
-            chunks: list[bytes] = []
-            total = 0
-            async for chunk in content.iter_chunked(64 * 1024):
-                total += len(chunk)
-                if total > cap:
-                    raise _too_big(raw, req, cap)
-                chunks.append(chunk)
-        except asyncio.TimeoutError as exc:
-            raise APITimeoutError(
-                f"{req.method} {req.path}: timed out reading the response"
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(
-                f"{req.method} {req.path}: the response broke off: {_describe(exc)}"
-            ) from exc
-        return b"".join(chunks)
 
     @asynccontextmanager
     async def stream(
@@ -654,7 +494,7 @@ class Transport:
                 async with self._attempt(req, opts, None, headers or {}) as raw:
                     status, resp_headers = raw.status, _lower(raw.headers)
                     if status >= 400:
-                        body = await self._read(raw, req)
+                        body = await read_capped(raw, req, self._config.max_json_bytes)
                         resp = Response(status, resp_headers, body)
                         retry = _retry.should_retry_status(
                             status, self._provider.retry_hint(resp_headers)
@@ -666,7 +506,7 @@ class Transport:
                             )
                         ):
                             raise self._provider.status_error(
-                                resp, method=req.method, url=_safe(raw.url)
+                                resp, method=req.method, url=safe(raw.url)
                             )
                         attempt += 1
                         continue
@@ -678,7 +518,7 @@ class Transport:
                         resp_headers.get("x-request-id"),
                     )
                     opened = True
-                    stream = StreamResponse(status, resp_headers, _safe(raw.url), raw, attempt)
+                    stream = StreamResponse(status, resp_headers, safe(raw.url), raw, attempt)
                     self._streams.add(stream)
                     yield stream
                     return
@@ -718,52 +558,8 @@ class _Attempt:
             resp.release()
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _warn_if_insecure(base: URL) -> None:
-    """Warn (once per client) when credentials would go over plain http to another machine."""
-    if base.scheme == "http" and not _is_loopback(base.host or ""):
-        warnings.warn(
-            f"sending credentials over plain http to {base.host}; use https:// unless this "
-            "network is trusted",
-            InsecureTransportWarning,
-            stacklevel=4,
-        )
-
-
 def _cancel_requested() -> bool:
     """Whether the current task itself was asked to stop (``Task.cancelling``, 3.11+)."""
     task = asyncio.current_task()
     cancelling = getattr(task, "cancelling", None)
     return bool(cancelling()) if cancelling is not None else False
-
-
-def _redirect_target(url: URL, location: str, method: str) -> URL:
-    """Where a redirect's ``Location`` points, resolved against ``url``, without user info.
-
-    Raises:
-        APIConnectionError: The location is not a usable http(s) URL.
-    """
-    try:
-        target = url.join(URL(location))
-        if target.scheme not in ("http", "https") or not target.host:
-            raise ValueError(target.scheme)
-        if target.user is not None or target.password is not None:
-            target = target.with_user(None)  # credentials in a URL are never followed
-    except ValueError:
-        raise APIConnectionError(
-            "the server redirected to an invalid URL", method=method, url=_safe(url)
-        ) from None
-    return target
-
-
-def _safe(url: URL) -> str:
-    """The URL without user info or query (signed URLs carry secrets in the query)."""
-    return str(url.with_user(None).with_query(None))

@@ -56,7 +56,8 @@ except ImportError:  # pragma: no cover - anyio works without it
     sniffio = None  # type: ignore[assignment]
 
 from .._sansio.errors import APIConnectionError
-from .wakeup import Waker, thread_waker
+from .jobs import CLOSE_TIMEOUT, Job, Running, closed_error
+from .wakeup import thread_waker
 
 __all__ = ["BlockingContextManager", "Portal"]
 
@@ -70,8 +71,6 @@ R = TypeVar("R")
 #: Longest a waiting thread goes without a chance to see a signal (Ctrl-C). Waking up
 #: costs nothing measurable; a finished call wakes its waiter at once.
 TICK = 0.1
-#: Bound on closing the async client when a portal shuts down.
-CLOSE_TIMEOUT = 10.0
 #: Bound on joining the loop thread (only a wedged loop ever reaches it).
 JOIN_TIMEOUT = 10.0
 #: Bound on an async iterator's clean-up after its consumer went away or was cancelled.
@@ -104,153 +103,6 @@ def _forked_error() -> APIConnectionError:
     )
 
 
-def _closed_error() -> APIConnectionError:
-    return APIConnectionError("the client is closed")
-
-
-class _Job:
-    """One task on the loop that any thread can cancel, and whose end one thread awaits.
-
-    ``over`` becomes true when the task is over (value or error recorded, cleanup
-    done), whether it ran, was cancelled before it started, or was never spawned. The
-    outcome is kept here, not in the task, so that a ``BaseException`` raised by the
-    work stays off the loop.
-
-    The waiting thread sleeps on its :class:`~videoclient._sync.wakeup.Waker`, stored in
-    ``waker`` before it first checks ``over``; the loop thread wakes it (:meth:`poke`)
-    after the job ended or an awaited reply arrived. (A
-    :class:`concurrent.futures.Future` cost a condition, a lock per wait, and woke the
-    waiter with the GIL held, so that it slept again at once; see ``_wakeup``.)
-
-    Spawning and cancelling both go through the loop in FIFO order, so when
-    :meth:`cancel` runs on the loop and the job was not spawned, it never will be: a
-    waiter interrupted anywhere, even while handing the job over, cannot hang.
-    """
-
-    __slots__ = (
-        "_cancelled",
-        "_scope",
-        "completed",
-        "error",
-        "over",
-        "spawned",
-        "value",
-        "waker",
-    )
-
-    def __init__(self) -> None:
-        self.waker: Waker | None = None
-        self._scope: anyio.CancelScope | None = None
-        self._cancelled = False
-        self.spawned = False
-        self.over = False
-        self.completed = False
-        self.value: Any = None
-        self.error: BaseException | None = None
-
-    async def run(
-        self,
-        running: _Running,
-        fn: Callable[..., Awaitable[Any]],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> None:
-        try:
-            if self._cancelled:  # cancelled between spawning and starting
-                return
-            # Cancellation is anyio's (level-triggered), as the async client expects.
-            with anyio.CancelScope() as scope:
-                self._scope = scope
-                try:
-                    self.value = await fn(*args, **kwargs)
-                except asyncio.CancelledError:
-                    raise
-                except BaseException as exc:  # handed to the waiting thread, never the loop
-                    self.error = exc
-                self.completed = True
-        finally:
-            running.finished(self)
-
-    def poke(self, _: object = None) -> None:
-        """Wake the waiting thread, if any; also a done callback for its replies."""
-        waker = self.waker
-        if waker is not None:
-            waker.wake()
-
-    def end(self) -> None:
-        """Mark the job over and wake its waiter (idempotent)."""
-        if not self.over:
-            self.over = True
-            self.poke()
-
-    def cancel(self) -> None:
-        """Cancel the job; on the loop thread, before or after it started."""
-        self._cancelled = True
-        if self._scope is not None:
-            self._scope.cancel()
-        elif not self.spawned:  # never handed to the loop: it never will be now
-            self.end()
-        # else spawned, not started: ``run`` sees ``_cancelled`` and ends at once
-
-    def outcome(self) -> Any:
-        """The job's value, or raise what it raised (in the calling thread)."""
-        if not self.completed:  # cancelled by the portal stopping: the client was closed
-            raise _closed_error()
-        error = self.error
-        if error is not None:
-            self.error = None  # no reference cycle through the traceback
-            try:
-                raise error
-            finally:
-                del error
-        return self.value
-
-
-class _Running:
-    """What a started loop offers to other threads, and the jobs it is running."""
-
-    __slots__ = ("accepting", "jobs", "loop", "portal")
-
-    def __init__(self, portal: BlockingPortal, loop: asyncio.AbstractEventLoop) -> None:
-        self.portal = portal
-        self.loop = loop
-        self.jobs: dict[_Job, asyncio.Task[None]] = {}
-        self.accepting = True
-
-    def spawn(self, job: _Job, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        """Start ``job.run(fn, *args)`` as a task; runs on the loop thread.
-
-        A plain asyncio task rather than a task-group child: the group's bookkeeping
-        cost more per call than the whole hand-over. The jobs are tracked here and
-        cancelled when the loop stops. No done callback: ``run`` ends the job itself
-        (even when cancelled before it started), so the waiter is woken as the
-        task's last step and the loop has no further per-call work.
-        """
-        if not self.accepting or job._cancelled:  # the loop is stopping: ended unrun ("closed")
-            job.end()
-            return
-        if sniffio is not None:  # as anyio's own thread entry points do
-            sniffio.current_async_library_cvar.set("asyncio")
-        job.spawned = True
-        self.jobs[job] = self.loop.create_task(job.run(self, fn, *args))
-
-    def finished(self, job: _Job) -> None:
-        """Forget ``job`` and wake its waiter: the last thing its task does."""
-        self.jobs.pop(job, None)
-        job.end()
-
-    async def drain(self) -> None:
-        """Stop accepting jobs, cancel those running, and wait (bounded) for their cleanup."""
-        self.accepting = False
-        jobs = list(self.jobs.items())
-        for job, _ in jobs:
-            job.cancel()
-        tasks = [task for _, task in jobs]
-        if tasks:
-            with anyio.move_on_after(CLOSE_TIMEOUT, shield=True):
-                await asyncio.wait(tasks)
-
-
 class Portal:
     """An event loop on a daemon thread, started on first use, and calls into it.
 
@@ -275,8 +127,8 @@ class Portal:
         # Re-entrant: a finalizer run by the garbage collector may call shutdown()
         # in a thread that is inside one of our locked sections.
         self._lock = threading.RLock()
-        self._ready: Future[_Running] | None = None
-        self._live: _Running | None = None  # ``_ready``'s result once there: the hot path
+        self._ready: Future[Running] | None = None
+        self._live: Running | None = None  # ``_ready``'s result once there: the hot path
         self._thread: threading.Thread | None = None
         self._thread_id: int | None = None
         self._closed = False
@@ -305,15 +157,15 @@ class Portal:
         """True when called on the loop's own thread (where blocking would deadlock)."""
         return self._thread_id is not None and threading.get_ident() == self._thread_id
 
-    def _start(self) -> Future[_Running]:
-        ready: Future[_Running] = Future()
+    def _start(self) -> Future[Running]:
+        ready: Future[Running] = Future()
 
         async def serve() -> None:
-            running: _Running | None = None
+            running: Running | None = None
             try:
                 async with BlockingPortal() as portal:
                     self._thread_id = threading.get_ident()
-                    running = _Running(portal, asyncio.get_running_loop())
+                    running = Running(portal, asyncio.get_running_loop())
                     ready.set_result(running)
                     await portal.sleep_until_stopped()
             finally:
@@ -339,7 +191,7 @@ class Portal:
         thread.start()
         return ready
 
-    def _running(self) -> _Running:
+    def _running(self) -> Running:
         """The running loop, started if needed."""
         live = self._live
         if live is not None and not self._closed:
@@ -348,7 +200,7 @@ class Portal:
             return live
         with self._lock:
             if self._closed:
-                raise _closed_error()
+                raise closed_error()
             if self._forks != _forks:
                 raise _forked_error()
             if self._ready is None:
@@ -360,7 +212,7 @@ class Portal:
             except concurrent.futures.TimeoutError:
                 thread = self._thread
                 if thread is not None and not thread.is_alive() and not ready.done():
-                    raise _closed_error() from None  # pragma: no cover - killed at exit
+                    raise closed_error() from None  # pragma: no cover - killed at exit
                 continue
             self._live = live
             return live
@@ -410,9 +262,7 @@ class Portal:
         else:
             self._stopped.wait(JOIN_TIMEOUT)
 
-    def _stop(
-        self, ready: Future[_Running], aclose: Callable[[], Awaitable[object]] | None
-    ) -> None:
+    def _stop(self, ready: Future[Running], aclose: Callable[[], Awaitable[object]] | None) -> None:
         try:
             running = ready.result()
         except BaseException:  # the loop never started: nothing to stop
@@ -440,7 +290,7 @@ class Portal:
 
     # -- calls --------------------------------------------------------------------------------
 
-    def _submit(self, job: _Job, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    def _submit(self, job: Job, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """Start ``job.run(fn, *args)`` on the loop."""
         if self.in_loop_thread():
             raise RuntimeError(
@@ -451,7 +301,7 @@ class Portal:
         try:
             running.loop.call_soon_threadsafe(running.spawn, job, fn, args)
         except RuntimeError as exc:  # the loop closed between the check and now
-            raise _closed_error() from exc
+            raise closed_error() from exc
 
     def _soon(self, fn: Callable[..., object], *args: Any) -> bool:
         """Run a plain function on the loop thread soon; False if the loop is gone."""
@@ -467,7 +317,7 @@ class Portal:
             return False
         return True
 
-    def _block(self, job: _Job, until: Future[Any] | None = None) -> None:
+    def _block(self, job: Job, until: Future[Any] | None = None) -> None:
         """Wait until ``job`` is over (or ``until`` is done), in short steps so that
         signals get through; return early if the loop thread died (nothing would
         finish then). ``until`` must poke ``job`` when done (a done callback)."""
@@ -478,16 +328,14 @@ class Portal:
             if thread is not None and not thread.is_alive():
                 return
 
-    def _cancel(self, job: _Job) -> None:
+    def _cancel(self, job: Job) -> None:
         """Cancel ``job`` and wait for its cleanup (not on the loop thread: there, only cancel)."""
         if job.over or not self._soon(job.cancel) or self.in_loop_thread():
             return
         # A second Ctrl-C while the cleanup runs stops this wait, not the cleanup.
         self._block(job)
 
-    def _run(
-        self, job: _Job, until: Future[Any] | None, fn: Callable[..., Any], *args: Any
-    ) -> None:
+    def _run(self, job: Job, until: Future[Any] | None, fn: Callable[..., Any], *args: Any) -> None:
         """Start ``job`` and wait for its end (or ``until``). Whatever interrupts
         (Ctrl-C), even while the job is handed over, cancels it; its cleanup ends
         before the exception goes on."""
@@ -498,7 +346,7 @@ class Portal:
             raise
         self._wait(job, until)
 
-    def _wait(self, job: _Job, until: Future[Any] | None = None) -> None:
+    def _wait(self, job: Job, until: Future[Any] | None = None) -> None:
         """Wait for ``job`` to end (or ``until``); cancel it if the wait is interrupted."""
         try:
             self._block(job, until)
@@ -513,7 +361,7 @@ class Portal:
             APIConnectionError: The portal was shut down (the client was closed).
             RuntimeError: Called from the loop's own thread.
         """
-        job = _Job()
+        job = Job()
         self._run(job, None, fn, args, kwargs)
         result: T = job.outcome()
         return result
@@ -537,18 +385,18 @@ class Portal:
     def _iterate(self, source: AsyncIterable[T], keepalive: object) -> Generator[T, None, None]:
         # ``keepalive`` lives as long as this generator's frame: that is its whole job.
         pump = _Pump(source)
-        job = _Job()
+        job = Job()
         try:
             self._submit(job, pump.run, (), {})
             while True:
                 reply: Future[Any] = Future()
                 reply.add_done_callback(job.poke)
                 if not self._soon(pump.ask, reply):
-                    raise _closed_error()
+                    raise closed_error()
                 self._block(job, reply)
                 if not reply.done():  # the task ended without answering: cancelled
                     job.outcome()
-                    raise _closed_error()
+                    raise closed_error()
                 item = reply.result()
                 if item is _END:
                     return
@@ -623,7 +471,7 @@ class BlockingContextManager(AbstractContextManager[R], Generic[A, R]):
         self._acm = acm
         self._adapt = adapt
         self._keepalive = keepalive
-        self._job: _Job | None = None
+        self._job: Job | None = None
         self._entered: Future[A] = Future()
         self._exit_event: anyio.Event | None = None
         self._exit_info: tuple[Any, Any, Any] = (None, None, None)
@@ -649,12 +497,12 @@ class BlockingContextManager(AbstractContextManager[R], Generic[A, R]):
     def __enter__(self) -> R:
         if self._job is not None:
             raise RuntimeError("this context manager was already entered")
-        job = self._job = _Job()
+        job = self._job = Job()
         self._entered.add_done_callback(job.poke)
         self._portal._run(job, self._entered, self._hold, (), {})
         if not self._entered.done():  # the task ended without entering: the loop stopped
             job.outcome()
-            raise _closed_error()
+            raise closed_error()
         value = self._entered.result()
         try:
             return self._adapt(value)

@@ -243,3 +243,61 @@ def test_fit_keeps_an_rgb_colour_profile() -> None:
     src = source(encode(Image.new("RGB", (80, 40), (1, 2, 3)), "PNG", icc_profile=profile))
     out = decode(fit_image(src, (40, 40), "contain", (0, 0, 0)))
     assert out.size == (40, 40) and out.info.get("icc_profile") == profile
+
+
+async def test_fitting_a_reference_runs_off_the_event_loop(
+    videoclient_async_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow reference fit runs in a worker thread: the event loop keeps ticking meanwhile."""
+    import threading
+
+    import anyio
+
+    from videoclient._io import images as io_images
+
+    real = io_images.fit_image
+    fit_threads: list[int] = []
+
+    def slow_fit(*args: Any, **kwargs: Any) -> Any:
+        fit_threads.append(threading.get_ident())
+        import time
+
+        time.sleep(0.4)  # a large image on a slow machine: blocking work
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(io_images, "fit_image", slow_fit)
+    ticks = 0
+    done = False
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not done:
+            await anyio.sleep(0.02)
+            ticks += 1
+
+    loop_thread = threading.get_ident()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(ticker)
+        video = await videoclient_async_client.videos.create(
+            prompt="fit me",
+            size="64x36",
+            input_reference=image(640, 480),
+            fit="cover",
+        )
+        done = True
+    assert video.id
+    assert fit_threads and fit_threads[0] != loop_thread
+    assert ticks >= 5, f"the loop ticked only {ticks} times during a 0.4 s fit"
+
+
+def test_builders_leave_files_unread_until_the_client_reads_them(tmp_path: Any) -> None:
+    """The pure builder opens nothing: a path stays a PendingFile, even one that is missing."""
+    from videoclient._providers.openai import protocol as pure
+    from videoclient._sansio.files import PendingFile
+
+    req = pure.build_create(prompt="p", size="64x36", input_reference=tmp_path / "x.png")
+    assert req.form is not None
+    (pending,) = [v for k, v in req.form if k == "input_reference"]
+    assert isinstance(pending, PendingFile) and pending.image and pending.size == "64x36"
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        proto.build_create(prompt="p", size="64x36", input_reference=tmp_path / "x.png")

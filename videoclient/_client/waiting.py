@@ -33,9 +33,10 @@ __all__ = ["PollOptions", "ProgressCallback", "StartOptions", "WaitingOperations
 class WaitingOperations(VideoOperations):
     """``poll``, ``*_and_poll``, ``as_completed`` and ``wait_all``.
 
-    Pacing: between requests a wait sleeps what the latest answer's ``openai-poll-after-ms``
-    asks (never less), else ``poll_interval``, else 1 s growing by half each time up to
-    10 s. Unless ``poll_interval`` is given, the job's ``progress`` refines this: once it
+    Pacing: between requests a wait sleeps what the latest answer's poll hint (the
+    provider's poll-after header) asks (never less), else ``poll_interval``, else 1 s
+    growing by half each time up to 10 s. Unless ``poll_interval`` is given, the job's
+    ``progress`` refines this: once it
     has risen by a few points, the linear extrapolation of it predicts the end, and a
     hint is stretched up to that end (polls the job cannot be done by are skipped; at
     most 10 s, never reaching past a deadline the hint's poll would meet, and not when
@@ -64,7 +65,7 @@ class WaitingOperations(VideoOperations):
         Args:
             video: The job's id, or a :class:`Video`.
             poll_interval: Seconds between polls when the server sends no
-                ``openai-poll-after-ms`` (default: 1 s growing to 10 s, and predictions
+                poll hint (default: 1 s growing to 10 s, and predictions
                 from progress; giving an interval turns those off).
             timeout: Overall deadline in seconds; None waits as long as it takes.
             on_progress: Called with each Video whose status or progress changed.
@@ -218,7 +219,7 @@ class WaitingOperations(VideoOperations):
         With two or more pending jobs, one round refreshes them all through the list
         endpoint (pages of 100, newest first, stopping once every pending id was seen)
         and retrieves only the jobs the listing did not show. Rounds are paced by the
-        smallest ``openai-poll-after-ms`` among the pending jobs' latest answers when
+        smallest poll hint among the pending jobs' latest answers when
         those were retrieves (a listing carries none), else ``poll_interval``, else the
         1 s → 10 s back-off, cut short when progress predicts that a job is about to
         finish (the round then comes at that time, at least 0.1 s and 2 % of the time

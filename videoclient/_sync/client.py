@@ -232,8 +232,8 @@ class VideoClient:
         api_key: The key; defaults to ``OPENAI_API_KEY``. A missing key raises
             :class:`~videoclient.MissingAPIKeyError` at the first request, not here.
         base_url: Defaults to ``OPENAI_BASE_URL``, else ``https://api.openai.com/v1``.
-        organization: Sent as ``OpenAI-Organization``; defaults to ``OPENAI_ORG_ID``.
-        project: Sent as ``OpenAI-Project``; defaults to ``OPENAI_PROJECT_ID``.
+        organization: The organization id sent with every request; defaults to ``OPENAI_ORG_ID``.
+        project: The project id sent with every request; defaults to ``OPENAI_PROJECT_ID``.
         timeout: Seconds for a whole JSON request, or a :class:`~videoclient.Timeout`.
         max_retries: Retries of a failed request (connection errors, 408/409/429/5xx).
         default_headers: Headers sent on every request.

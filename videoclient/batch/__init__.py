@@ -11,6 +11,10 @@ only what failed is retried.
 Concurrency is a limit on lines in flight (create, wait, download). It halves when the server
 answers 429 and grows back by one after each calm stretch.
 
+This package owns the public ``videoclient.batch`` (input reading, the journal, the runner,
+the shared waiter, adaptive concurrency); it may import ``_sync``, ``_client`` and the folders
+below them, and nothing imports it but the CLI and user code.
+
 .. versionadded:: 0.1.0
 """
 
@@ -127,7 +131,7 @@ async def run_batch(
         on_event: Called (in the event loop) whenever a line changes state or progresses.
         wait_timeout: Seconds to wait for one job before failing its line (rerun resumes it).
         poll_interval: Seconds between rounds of polling when the server gives no
-            ``openai-poll-after-ms`` (default: 1 s growing to 10 s). All jobs of the run
+            poll hint (default: 1 s growing to 10 s). All jobs of the run
             are polled together (``client.videos.as_completed``), mostly by listing.
         retries: How often a step that failed transiently (connection errors, 5xx) is tried
             again within this run, after the client's own retries.

@@ -36,6 +36,10 @@ class StreamResponse:
     _reading: bool = attrs.field(default=False, init=False)
     _receiver: BodyReceiver | None = attrs.field(default=None, init=False)
 
+    def release(self) -> None:
+        """Give the connection back (or close it, after a raw read took it over)."""
+        self._raw.release()
+
     def abort(self, error: APIConnectionError) -> None:
         """End the body now: a read waiting for bytes raises ``error`` (the client closes)."""
         receiver = self._receiver

@@ -23,9 +23,9 @@ import os
 import platform
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import anyio
@@ -50,6 +50,8 @@ from .upload import stream_body
 __all__ = ["StreamResponse", "Transport"]
 
 log = logging.getLogger("videoclient")
+
+T = TypeVar("T")
 
 MAX_REDIRECTS = 5
 #: Compact JSON bodies; one encoder (json.dumps with options builds a new one per call).
@@ -289,15 +291,6 @@ class Transport:
 
     # -- sending -----------------------------------------------------------------------------
 
-    def _attempt(
-        self, req: Request, opts: CallOptions, idem: str | None, extra: Mapping[str, str]
-    ) -> _Attempt:
-        """One attempt, following redirects by hand so credentials never change origin.
-
-        An async context manager giving the final response and releasing it on exit.
-        """
-        return _Attempt(self, req, opts, idem, extra)
-
     async def _open(
         self, req: Request, opts: CallOptions, idem: str | None, extra: Mapping[str, str] | None
     ) -> aiohttp.ClientResponse:
@@ -424,27 +417,60 @@ class Transport:
         await _sleep(delay)
         return True
 
-    async def send(self, req: Request, opts: CallOptions) -> Response:
-        """Send a JSON request with retries and return the complete response (any status)."""
-        idem = self._idempotency_key(req, opts)
-        attempt = 0
+    async def _attempts(
+        self,
+        req: Request,
+        opts: CallOptions,
+        once: Callable[[int], Awaitable[T]],
+        *,
+        first_attempt: int = 0,
+    ) -> T:
+        """The one retry loop: ``once(attempt)`` until it returns, or the budget is spent.
+
+        ``once`` raises :class:`_RetryableAnswer` for an answer worth another attempt and
+        :class:`~videoclient.APIConnectionError` for a failed one; between attempts the
+        loop waits (:meth:`_retry_wait`), and every attempt respects a 429 pause. Sending,
+        streaming and (through :meth:`backoff`, which spends the same budget) resuming a
+        download all go through it.
+        """
+        attempt = first_attempt
         while True:
             try:
                 if self._rate_limited_until:
                     await self._respect_rate_limit()
-                raw = await self._open(req, opts, idem, None)
-                try:
-                    with self._ended_by_close(req.method, raw.url):  # a read that waits, too
-                        body = await read_capped(raw, req, self._config.max_json_bytes)
-                    resp = Response(raw.status, _lower(raw.headers), body)
-                finally:
-                    raw.release()
+                return await once(attempt)
+            except _RetryableAnswer as answer:
+                resp = answer.resp
+                why = f"HTTP {resp.status}"
+                if await self._retry_wait(req, attempt, opts, why, resp.headers, resp.status):
+                    attempt += 1
+                    continue
+                result: T = answer.give_up()
+                return result
             except APIConnectionError as exc:
                 log.debug("%s %s attempt %d failed: %s", req.method, req.path, attempt + 1, exc)
                 if await self._retry_wait(req, attempt, opts, type(exc).__name__, None):
                     attempt += 1
                     continue
                 raise
+
+    def _retryable(self, resp: Response) -> bool:
+        return resp.status >= 400 and _retry.should_retry_status(
+            resp.status, self._provider.retry_hint(resp.headers)
+        )
+
+    async def send(self, req: Request, opts: CallOptions) -> Response:
+        """Send a JSON request with retries and return the complete response (any status)."""
+        idem = self._idempotency_key(req, opts)
+
+        async def once(attempt: int) -> Response:
+            raw = await self._open(req, opts, idem, None)
+            try:
+                with self._ended_by_close(req.method, raw.url):  # a read that waits, too
+                    body = await read_capped(raw, req, self._config.max_json_bytes)
+                resp = Response(raw.status, _lower(raw.headers), body)
+            finally:
+                raw.release()
             if log.isEnabledFor(logging.DEBUG):
                 log.debug(
                     "%s %s -> %d (attempt %d, request_id=%s)",
@@ -454,16 +480,11 @@ class Transport:
                     attempt + 1,
                     resp.request_id,
                 )
-            if (
-                resp.status >= 400
-                and _retry.should_retry_status(resp.status, self._provider.retry_hint(resp.headers))
-                and await self._retry_wait(
-                    req, attempt, opts, f"HTTP {resp.status}", resp.headers, resp.status
-                )
-            ):
-                attempt += 1
-                continue
+            if self._retryable(resp):
+                raise _RetryableAnswer(resp, lambda: resp)
             return resp
+
+        return await self._attempts(req, opts, once)
 
     @asynccontextmanager
     async def stream(
@@ -486,76 +507,48 @@ class Transport:
             headers: Headers added to this request (``Range``, ``If-Range``, ...).
             first_attempt: Retries of this call already spent (by earlier resumes).
         """
-        attempt = first_attempt
-        while True:
-            opened = False
+
+        async def once(attempt: int) -> StreamResponse:
+            raw = await self._open(req, opts, None, headers or {})
+            status, resp_headers = raw.status, _lower(raw.headers)
+            if status < 400:
+                log.debug(
+                    "%s %s -> %d streaming (request_id=%s)",
+                    req.method,
+                    req.path,
+                    status,
+                    resp_headers.get("x-request-id"),
+                )
+                return StreamResponse(status, resp_headers, safe(raw.url), raw, attempt)
             try:
-                await self._respect_rate_limit()
-                async with self._attempt(req, opts, None, headers or {}) as raw:
-                    status, resp_headers = raw.status, _lower(raw.headers)
-                    if status >= 400:
-                        body = await read_capped(raw, req, self._config.max_json_bytes)
-                        resp = Response(status, resp_headers, body)
-                        retry = _retry.should_retry_status(
-                            status, self._provider.retry_hint(resp_headers)
-                        )
-                        if not (
-                            retry
-                            and await self._retry_wait(
-                                req, attempt, opts, f"HTTP {status}", resp_headers, status
-                            )
-                        ):
-                            raise self._provider.status_error(
-                                resp, method=req.method, url=safe(raw.url)
-                            )
-                        attempt += 1
-                        continue
-                    log.debug(
-                        "%s %s -> %d streaming (request_id=%s)",
-                        req.method,
-                        req.path,
-                        status,
-                        resp_headers.get("x-request-id"),
-                    )
-                    opened = True
-                    stream = StreamResponse(status, resp_headers, safe(raw.url), raw, attempt)
-                    self._streams.add(stream)
-                    yield stream
-                    return
-            except APIConnectionError as exc:
-                if opened:
-                    raise
-                if await self._retry_wait(req, attempt, opts, type(exc).__name__, None):
-                    attempt += 1
-                    continue
-                raise
+                body = await read_capped(raw, req, self._config.max_json_bytes)
+            finally:
+                raw.release()
+            resp = Response(status, resp_headers, body)
+            error = self._provider.status_error(resp, method=req.method, url=safe(raw.url))
+
+            def give_up() -> StreamResponse:
+                raise error
+
+            if self._retryable(resp):
+                raise _RetryableAnswer(resp, give_up)
+            raise error
+
+        stream = await self._attempts(req, opts, once, first_attempt=first_attempt)
+        self._streams.add(stream)
+        try:
+            yield stream
+        finally:
+            stream.release()
 
 
-class _Attempt:
-    """``async with transport._attempt(...) as resp``: a class, cheaper than a generator."""
+class _RetryableAnswer(Exception):
+    """An answer worth another attempt; ``give_up()`` is what the call ends with otherwise."""
 
-    __slots__ = ("_args", "_resp", "_transport")
-
-    def __init__(
-        self,
-        transport: Transport,
-        req: Request,
-        opts: CallOptions,
-        idem: str | None,
-        extra: Mapping[str, str],
-    ) -> None:
-        self._transport = transport
-        self._args = (req, opts, idem, extra)
-        self._resp: aiohttp.ClientResponse | None = None
-
-    async def __aenter__(self) -> aiohttp.ClientResponse:
-        self._resp = await self._transport._open(*self._args)
-        return self._resp
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        resp, self._resp = self._resp, None
-        if resp is not None:
-            resp.release()
+    def __init__(self, resp: Response, give_up: Callable[[], Any]) -> None:
+        super().__init__(resp.status)
+        self.resp = resp
+        self.give_up = give_up
 
 
 def _cancel_requested() -> bool:

@@ -39,9 +39,8 @@ from ._sansio.models import (
     VideoPage,
 )
 from ._sansio.options import RequestOptions
+from ._sansio.version import __version__
 from ._sync.client import ContentStreamSync, Pager, VideoClient, Videos, VideosWithRawResponse
-
-__version__ = "0.1.0"
 
 __all__ = (
     "PENDING_STATUSES",

@@ -156,7 +156,7 @@ class Videos(SyncMirror):
         """The same methods, returning :class:`RawResponse` (status, headers, ``parse()``)."""
         return VideosWithRawResponse(self._async, self._portal, self)
 
-    # core operations (_videos.py)
+    # core operations (_client/operations.py)
     create = sync_method(AsyncVideos.create)
     retrieve = sync_method(AsyncVideos.retrieve)
     list_page = sync_method(AsyncVideos.list_page)
@@ -167,9 +167,8 @@ class Videos(SyncMirror):
     extend = sync_method(AsyncVideos.extend)
     create_character = sync_method(AsyncVideos.create_character)
     get_character = sync_method(AsyncVideos.get_character)
-    download_content = sync_method(AsyncVideos.download_content)
 
-    # waiting (_waiting.py)
+    # waiting (_client/waiting.py)
     poll = sync_method(AsyncVideos.poll, offload=_CALLBACKS)
     create_and_poll = sync_method(AsyncVideos.create_and_poll, offload=_CALLBACKS)
     remix_and_poll = sync_method(AsyncVideos.remix_and_poll, offload=_CALLBACKS)
@@ -178,11 +177,12 @@ class Videos(SyncMirror):
     as_completed = sync_iterator(AsyncVideos.as_completed)
     wait_all = sync_method(AsyncVideos.wait_all, offload=_CALLBACKS)
 
-    # transfers (_transfers.py)
+    # transfers (_client/transfers.py)
     stream_content = sync_context(AsyncVideos.stream_content, _content_stream)
     download = sync_method(AsyncVideos.download, offload=_CALLBACKS)
+    download_content = sync_method(AsyncVideos.download_content)
 
-    # all in one (_generate.py)
+    # all in one (_client/generate.py)
     generate = sync_method(AsyncVideos.generate, offload=_CALLBACKS)
 
 

@@ -18,11 +18,11 @@ import anyio
 import attrs
 
 from .._sansio.files import (
-    CONTENT_TYPE_RE,
     SNIFF_BYTES,
     FileInput,
     FileSource,
     PendingFile,
+    check_file_input,
     default_name,
     sniff_type,
 )
@@ -108,19 +108,14 @@ def resolve_file(value: FileInput, *, what: str, allowed: tuple[str, ...]) -> Fi
         ValueError: The file is empty, or its type is not among ``allowed``.
         TypeError: The value is of no supported kind.
     """
+    check_file_input(value, what=what)  # the tuple's shape and declared type
     filename: str | None = None
     declared: str | None = None
     content: Any = value
     if isinstance(value, tuple):
-        if len(value) not in (2, 3) or not isinstance(value[0], str):
-            raise TypeError(f"{what} tuple must be (filename, content[, content_type])")
         filename, content = value[0], value[1]
         if len(value) == 3:
             declared = value[2]
-            if declared is not None and (
-                not isinstance(declared, str) or not CONTENT_TYPE_RE.fullmatch(declared)
-            ):
-                raise ValueError(f"{what}: {declared!r:.60} is not a content type (type/subtype)")
     src, _, kind = _from_content(content, filename, what)
     if src.size == 0:
         raise ValueError(f"{what}: the file is empty (0 bytes)")

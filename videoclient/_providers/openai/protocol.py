@@ -13,6 +13,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+import attrs
+
 from ..._sansio import validate as v
 from ..._sansio.errors import APIResponseValidationError
 from ..._sansio.files import (
@@ -54,8 +56,6 @@ M = TypeVar("M")
 #: What a content request accepts: the declared types of every variant, and anything else.
 CONTENT_ACCEPT = "*/*"
 
-_segment = path_segment
-
 
 def _with_extra(body: dict[str, Any], extra_body: Mapping[str, Any] | None) -> dict[str, Any]:
     if extra_body:
@@ -92,10 +92,7 @@ def _reference_or_file(value: Any, *, what: str, allowed: tuple[str, ...]) -> An
         if not ref:
             raise ValueError(f"{what} reference must not be empty")
         return ref
-    if isinstance(value, FileSource):
-        return value
-    check_file_input(value, what=what)
-    return PendingFile(value, what, allowed)
+    return _file(value, what=what, allowed=allowed)
 
 
 def _file(value: Any, *, what: str, allowed: tuple[str, ...]) -> FileSource | PendingFile:
@@ -134,18 +131,8 @@ def build_create(
         if isinstance(ref, PendingFile):
             if fit is not None and fields["size"] is None:
                 raise ValueError("fit= needs size=: the size to fit the reference image to")
-            ref = PendingFile(
-                ref.value,
-                ref.what,
-                ref.allowed,
-                size=fields["size"],
-                fit=fit,
-                background=background,
-                image=True,
-            )
-        elif isinstance(ref, FileSource):
-            pass  # already read (and checked) by the caller
-        elif fit is not None:
+            ref = attrs.evolve(ref, size=fields["size"], fit=fit, background=background, image=True)
+        elif fit is not None and not isinstance(ref, FileSource):
             raise ValueError("fit= resizes an uploaded image file, not a reference object")
         fields["input_reference"] = ref
     elif fit is not None:
@@ -155,12 +142,12 @@ def build_create(
 
 def build_retrieve(video_id: str) -> Request:
     """GET /videos/{video_id}."""
-    return Request("GET", f"videos/{_segment(v.check_id(video_id))}")
+    return Request("GET", f"videos/{path_segment(v.check_id(video_id))}")
 
 
 def build_delete(video_id: str) -> Request:
     """DELETE /videos/{video_id}."""
-    return Request("DELETE", f"videos/{_segment(v.check_id(video_id))}")
+    return Request("DELETE", f"videos/{path_segment(v.check_id(video_id))}")
 
 
 def build_list(
@@ -181,7 +168,7 @@ def build_remix(
     video_id: str, *, prompt: str, extra_body: Mapping[str, Any] | None = None
 ) -> Request:
     """POST /videos/{video_id}/remix."""
-    path = f"videos/{_segment(v.check_id(video_id))}/remix"
+    path = f"videos/{path_segment(v.check_id(video_id))}/remix"
     return Request("POST", path, json=_with_extra({"prompt": v.check_prompt(prompt)}, extra_body))
 
 
@@ -216,7 +203,7 @@ def build_create_character(
 def build_get_character(character_id: str) -> Request:
     """GET /videos/characters/{character_id}."""
     return Request(
-        "GET", f"videos/characters/{_segment(v.check_id(character_id, name='character_id'))}"
+        "GET", f"videos/characters/{path_segment(v.check_id(character_id, name='character_id'))}"
     )
 
 
@@ -224,7 +211,7 @@ def build_content(video_id: str, *, variant: str = "video") -> Request:
     """GET /videos/{video_id}/content: streamed; the variant is sent only when not the default."""
     v.check_variant(variant)
     params = () if variant == "video" else (("variant", variant),)
-    path = f"videos/{_segment(v.check_id(video_id))}/content"
+    path = f"videos/{path_segment(v.check_id(video_id))}/content"
     return Request("GET", path, params=params, accept=CONTENT_ACCEPT, stream=True)
 
 

@@ -138,7 +138,7 @@ def resolve_pending(pending: PendingFile) -> FileSource:
 
 def resolve_request(req: Request) -> Request:
     """``req`` with every pending file read; blocking (see :func:`resolve_off_loop`)."""
-    if req.form is None or not any(isinstance(v, PendingFile) for _, v in req.form):
+    if req.form is None or not needs_files(req):
         return req
     form = tuple(
         (key, resolve_pending(value) if isinstance(value, PendingFile) else value)

@@ -11,28 +11,32 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from fakeclock import TestClock
+
+from videoclient._io import clock
 
 #: The vendored contract (see tests/spec/README.md): the tests read nothing outside the repo.
 SPEC_PATH = Path(__file__).resolve().parent / "spec" / "videos-openapi.yaml"
 
 
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Retries never really sleep: each requested delay is recorded and advances a virtual clock."""
-    import time
+def retry_clock() -> Iterator[TestClock]:
+    """The package's clock for the test: retry back-offs are virtual, polls take real time."""
+    with clock.use(TestClock(virtual=("retry",))) as test_clock:
+        yield test_clock
 
-    import videoclient._io.transport as transport
 
-    recorded: list[float] = []
-    offset = [0.0]
+@pytest.fixture
+def fast_retries() -> Iterator[TestClock]:
+    """Retry back-offs shortened to at most 10 ms (real time), so chaos runs stay quick."""
+    with clock.use(TestClock(virtual=("retry",), cap=0.01)) as test_clock:
+        yield test_clock
 
-    async def fake_sleep(seconds: float) -> None:
-        recorded.append(seconds)
-        offset[0] += seconds
 
-    monkeypatch.setattr(transport, "_sleep", fake_sleep)
-    monkeypatch.setattr(transport, "_monotonic", lambda: time.monotonic() + offset[0])
-    return recorded
+@pytest.fixture
+def sleeps(retry_clock: TestClock) -> list[float]:
+    """Retries never really sleep: each back-off asked for is recorded and advances the clock."""
+    return retry_clock.retries
 
 
 @contextlib.contextmanager

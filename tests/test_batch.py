@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakeclock import TestClock
 
 import videoclient.batch as batch
-import videoclient.batch._run as batch_run
-import videoclient.batch._wait as batch_wait
 from videoclient import AsyncVideoClient, Video
 from videoclient.batch import BatchEvent, BatchRequest, JournalError, run_batch
 from videoclient.batch import _journal as jr
@@ -21,16 +20,9 @@ FAST: dict[str, Any] = {"poll_interval": 0.05}
 
 
 @pytest.fixture(autouse=True)
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The batch's own back-offs are recorded, not slept."""
-    recorded: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(batch_run, "_sleep", fake_sleep)
-    monkeypatch.setattr(batch_wait, "_sleep", fake_sleep)
-    return recorded
+def no_backoff(retry_clock: TestClock) -> list[float]:
+    """Every back-off (the batch's own and the client's) is recorded, not slept."""
+    return retry_clock.retries
 
 
 @pytest.fixture

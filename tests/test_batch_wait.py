@@ -7,8 +7,8 @@ from typing import Any
 
 import anyio
 import pytest
+from fakeclock import TestClock
 
-import videoclient.batch._wait as batch_wait
 from videoclient import (
     APIConnectionError,
     NotFoundError,
@@ -74,14 +74,9 @@ def failing(exc: Exception, *, after: Callable[[], Any] | None = None) -> Genera
 
 
 @pytest.fixture
-def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(batch_wait, "_sleep", fake_sleep)
-    return recorded
+def slept(retry_clock: TestClock) -> list[float]:
+    """The waiter's back-offs, recorded instead of slept."""
+    return retry_clock.retries
 
 
 async def wait_all(waiter: SharedWaiter, ids: list[str], *, stagger: float = 0) -> dict[str, Any]:

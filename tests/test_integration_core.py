@@ -7,6 +7,7 @@ import io
 from collections.abc import AsyncIterator
 
 import pytest
+from fakeclock import TestClock
 
 import videoclient
 from videoclient import AsyncVideoClient, Video
@@ -129,14 +130,8 @@ async def test_idempotency_key_returns_the_same_job(
     assert a.id == b.id and emu.jobs_created == 1
 
 
-async def test_retries_through_faults_never_duplicate_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_retries_through_faults_never_duplicate_jobs(fast_retries: TestClock) -> None:
     """With seeded transient faults (lost responses included), retried creates make one job each."""
-    import videoclient._io.transport as transport
-
-    async def short_sleep(seconds: float) -> None:
-        await asyncio.sleep(min(seconds, 0.01))
-
-    monkeypatch.setattr(transport, "_sleep", short_sleep)
     async with Emulator(
         EmulatorConfig(render_seconds=0.1, api_key=KEY, fault_rate=0.3, seed=7)
     ) as faulty:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from fakeclock import TestClock
 
 import videoclient
 from videoclient import AsyncVideoClient
@@ -22,19 +23,8 @@ from videoclient.webhooks import VideoCompletedEvent, VideoFailedEvent, unwrap
 KEY = "sk-reliability-SECRET-9f8e7d6c5b4a"
 
 
-@pytest.fixture
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retry back-off shortened to at most 10 ms, so chaos runs stay quick."""
-    import videoclient._io.transport as transport
-
-    async def short_sleep(seconds: float) -> None:
-        await asyncio.sleep(min(seconds, 0.01))
-
-    monkeypatch.setattr(transport, "_sleep", short_sleep)
-
-
 async def test_chaos_run_completes_every_job_exactly_once(
-    fast_retries: None, tmp_path: Path
+    fast_retries: TestClock, tmp_path: Path
 ) -> None:
     """With seeded 20% faults and a rate limit, every job completes once and every file is exact."""
     config = EmulatorConfig(
@@ -282,7 +272,7 @@ async def test_forged_webhook_is_rejected(webhook_sink: tuple[str, list[Any], li
 
 
 async def test_batch_chaos_run_completes_every_line_once(
-    fast_retries: None, tmp_path: Path
+    fast_retries: TestClock, tmp_path: Path
 ) -> None:
     """The batch runner under seeded faults: every line completes, one job each, files exact, no temp files."""
     from videoclient.batch import run_batch

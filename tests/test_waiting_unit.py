@@ -1,45 +1,31 @@
 """poll / *_and_poll / as_completed / wait_all against a scripted loopback server, on a virtual clock.
 
-Nothing here really sleeps: ``videoclient._client.waiters._sleep`` and ``_now`` are replaced by a
-virtual clock, and the scripted jobs change state on that clock.
+Nothing here really sleeps: the package's clock is a :class:`~fakeclock.TestClock` frozen at
+1000 s, and the scripted jobs change state on that clock.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import anyio
 import pytest
 from aiohttp import web
+from fakeclock import TestClock
 
 import videoclient
 from videoclient import AsyncVideoClient, Video, WaitTimeoutError
-from videoclient._client import waiters as waiting
-
-
-class VirtualClock:
-    """Time that moves only when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await anyio.lowlevel.checkpoint()
+from videoclient._io import clock as package_clock
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> VirtualClock:
-    """Waiting sleeps on a virtual clock: each requested delay is recorded and skipped."""
-    vc = VirtualClock()
-    monkeypatch.setattr(waiting, "_sleep", vc.sleep)
-    monkeypatch.setattr(waiting, "_now", lambda: vc.now)
-    return vc
+def clock() -> Iterator[TestClock]:
+    """Every pause on a virtual clock: each requested delay is recorded and skipped."""
+    with package_clock.use(TestClock(start=1000.0)) as test_clock:
+        yield test_clock
 
 
 def video_json(vid: str, status: str, progress: int | None = None, **over: Any) -> dict[str, Any]:
@@ -70,10 +56,10 @@ class Jobs:
     pending (if the job has a hint); the listing shows every ``listed`` job, newest first.
     """
 
-    def __init__(self, canned: Any, clock: VirtualClock) -> None:
+    def __init__(self, canned: Any, clock: TestClock) -> None:
         self.canned = canned
         self.clock = clock
-        self.start = clock.now
+        self.start = clock.now()
         self.jobs: dict[str, dict[str, Any]] = {}
         self.list_status = 200
         canned.answer("GET", "/v1/videos", self._list)
@@ -92,7 +78,7 @@ class Jobs:
 
     def state(self, vid: str) -> dict[str, Any]:
         job = self.jobs[vid]
-        elapsed = self.clock.now - self.start
+        elapsed = self.clock.now() - self.start
         current = job["steps"][0]
         for step in job["steps"]:
             if step[0] <= elapsed + 1e-9:
@@ -139,7 +125,7 @@ class Jobs:
 
 
 @pytest.fixture
-def jobs(canned: Any, clock: VirtualClock) -> Jobs:
+def jobs(canned: Any, clock: TestClock) -> Jobs:
     return Jobs(canned, clock)
 
 
@@ -153,7 +139,7 @@ async def client(canned: Any) -> AsyncIterator[AsyncVideoClient]:
 
 
 async def test_poll_sleeps_each_latest_hint(
-    canned: Any, clock: VirtualClock, client: AsyncVideoClient
+    canned: Any, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """Each wait is the hint of the answer just received, not the first one's."""
     path = "/v1/videos/video_1"
@@ -164,43 +150,41 @@ async def test_poll_sleeps_each_latest_hint(
     canned.answer("GET", path, video_json("video_1", "completed", 100))
     done = await client.videos.poll("video_1")
     assert done.status == "completed" and done.progress == 100
-    assert clock.sleeps == [0.3, 0.7, 0.05]
+    assert clock.polls == [0.3, 0.7, 0.05]
     assert len(canned.requests) == 4
 
 
 async def test_poll_uses_interval_without_hint(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """With no hint from the server, the caller's poll_interval paces every poll."""
     jobs.add("video_1", [(0, "queued", 0), (7, "completed", 100)])
     done = await client.videos.poll("video_1", poll_interval=2.5)
     assert done.status == "completed"
-    assert clock.sleeps == [2.5, 2.5, 2.5]
+    assert clock.polls == [2.5, 2.5, 2.5]
 
 
 async def test_poll_backs_off_without_hint_or_interval(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """With neither hint nor interval: 1 s, then 1.5 s, 2.25 s... (growing to 10 s)."""
     jobs.add("video_1", [(0, "queued", 0), (4, "completed", 100)])
     await client.videos.poll("video_1")
-    assert clock.sleeps == [1.0, 1.5, 2.25]
+    assert clock.polls == [1.0, 1.5, 2.25]
 
 
-async def test_hint_beats_interval(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
-) -> None:
+async def test_hint_beats_interval(jobs: Jobs, clock: TestClock, client: AsyncVideoClient) -> None:
     """When the server sends a hint, it is used instead of poll_interval."""
     jobs.add("video_1", [(0, "queued", 0), (1, "completed", 100)], hint_ms=400)
     await client.videos.poll("video_1", poll_interval=5)
-    assert clock.sleeps == [0.4, 0.4, 0.4]
+    assert clock.polls == [0.4, 0.4, 0.4]
 
 
 # -- poll: terminal statuses -----------------------------------------------------------------
 
 
 async def test_poll_returns_failed_job_with_error(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """A failed job is returned (not raised), with its error."""
     jobs.add(
@@ -225,7 +209,7 @@ async def test_poll_returns_failed_job_with_error(
     ],
 )
 async def test_poll_stops_at_any_non_pending_status(
-    canned: Any, clock: VirtualClock, client: AsyncVideoClient, statuses: list[str], expected: str
+    canned: Any, clock: TestClock, client: AsyncVideoClient, statuses: list[str], expected: str
 ) -> None:
     """Azure's statuses are pending; any status not pending ends the wait (no endless loop)."""
     for status in statuses:
@@ -236,23 +220,21 @@ async def test_poll_stops_at_any_non_pending_status(
 
 
 async def test_custom_pending_statuses(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """pending_statuses replaces the default: here "warming" waits and "in_progress" ends it."""
     jobs.add("video_1", [(0, "warming", None), (2, "in_progress", 5)])
     final = await client.videos.poll("video_1", poll_interval=1, pending_statuses={"warming"})
     assert final.status == "in_progress"
-    assert clock.sleeps == [1, 1]
+    assert clock.polls == [1, 1]
 
 
-async def test_poll_accepts_a_video(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
-) -> None:
+async def test_poll_accepts_a_video(jobs: Jobs, clock: TestClock, client: AsyncVideoClient) -> None:
     """A pending Video is polled by its id, starting with an immediate retrieve."""
     jobs.add("video_1", [(0, "completed", 100)])
     done = await client.videos.poll(Video(id="video_1", status="queued"))
     assert done.status == "completed"
-    assert clock.sleeps == [] and len(jobs.gets()) == 1
+    assert clock.polls == [] and len(jobs.gets()) == 1
 
 
 async def test_poll_of_a_finished_video_sends_nothing(
@@ -268,7 +250,7 @@ async def test_poll_of_a_finished_video_sends_nothing(
 
 
 async def test_deadline_raises_with_last_video(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """Past the deadline: WaitTimeoutError (also a TimeoutError) carrying the last Video seen.
 
@@ -284,13 +266,13 @@ async def test_deadline_raises_with_last_video(
     assert isinstance(info.value, TimeoutError)
     assert info.value.video is not None
     assert info.value.video.id == "video_1" and info.value.video.progress == 40
-    assert clock.sleeps == [2.0, 2.0, 1.0]
+    assert clock.polls == [2.0, 2.0, 1.0]
     assert len(jobs.gets()) == 3
     assert "video_1" in str(info.value)
 
 
 async def test_a_deadline_during_a_slow_callback_still_reports_the_job(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """A deadline that falls while an async on_progress runs keeps the Video it was given."""
     jobs.add("video_1", [(0, "in_progress", 5)], hint_ms=50)
@@ -336,7 +318,7 @@ async def test_hard_deadline_cuts_a_slow_request(canned: Any, client: AsyncVideo
 
 
 async def test_on_progress_sync_gets_each_change_once(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """A plain callable hears of every Video whose status or progress changed, once each."""
     jobs.add(
@@ -351,7 +333,7 @@ async def test_on_progress_sync_gets_each_change_once(
 
 
 async def test_on_progress_async_is_awaited(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """An async callable is awaited before the next poll."""
     jobs.add("video_1", [(0, "queued", 0), (1, "completed", 100)], hint_ms=1000)
@@ -366,7 +348,7 @@ async def test_on_progress_async_is_awaited(
 
 
 async def test_on_progress_error_ends_the_wait(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """An exception raised by the callback propagates unchanged and stops polling."""
     jobs.add("video_1", [(0, "queued", 0), (5, "completed", 100)], hint_ms=1000)
@@ -380,7 +362,7 @@ async def test_on_progress_error_ends_the_wait(
 
 
 async def test_given_video_is_not_reported(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """poll(Video) treats the Video passed in as already seen: unchanged answers are not news."""
     jobs.add("video_1", [(0, "queued", 0), (1, "completed", 100)], hint_ms=1000)
@@ -421,7 +403,7 @@ async def test_bad_arguments_fail_before_any_request(
 
 
 async def test_poll_options_reach_each_request(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """extra_headers / extra_query given to poll go with every retrieve."""
     jobs.add("video_1", [(0, "queued", 0), (1, "completed", 100)], hint_ms=1000)
@@ -478,7 +460,7 @@ def start_answer(path: str) -> Callable[[web.Request], web.Response]:
 )
 async def test_start_and_poll(
     jobs: Jobs,
-    clock: VirtualClock,
+    clock: TestClock,
     client: AsyncVideoClient,
     method: str,
     path: str,
@@ -504,7 +486,7 @@ async def test_start_and_poll(
         extra_headers={"X-Trace": "t2"},
     )
     assert done.status == "completed" and done.id == "video_new"
-    assert clock.sleeps == [1.5, 1.0]
+    assert clock.polls == [1.5, 1.0]
     assert seen == ["queued", "in_progress", "completed"]
     posts = [r for r in jobs.canned.requests if r["method"] == "POST"]
     assert len(posts) == 1 and posts[0]["path"] == path
@@ -518,20 +500,20 @@ async def test_start_and_poll(
 
 
 async def test_create_and_poll_timeout_carries_the_new_job(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """A deadline shorter than the first hint raises without a poll, carrying the created job."""
     jobs.canned.answer("POST", "/v1/videos", start_answer("/v1/videos"))
     with pytest.raises(WaitTimeoutError) as info:
         await client.videos.create_and_poll(prompt="a cat", timeout=1.0)
     assert info.value.video is not None and info.value.video.id == "video_new"
-    assert clock.sleeps == [1.0]
+    assert clock.polls == [1.0]
     assert jobs.gets() == []
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes are Python 3.11+")
 async def test_an_error_while_waiting_names_the_created_job(
-    canned: Any, clock: VirtualClock, client: AsyncVideoClient
+    canned: Any, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """A poll that fails after the create says which job exists, so it is not created again."""
     canned.answer("POST", "/v1/videos", video_json("video_new", "queued", 0))
@@ -543,13 +525,13 @@ async def test_an_error_while_waiting_names_the_created_job(
 
 
 async def test_create_and_poll_without_hint_uses_fallback_first(
-    canned: Any, jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    canned: Any, jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """A create answer without hint: the first poll waits poll_interval (or the default)."""
     canned.answer("POST", "/v1/videos", video_json("video_new", "queued", 0))
     jobs.add("video_new", [(0, "completed", 100)])
     await client.videos.create_and_poll(prompt="a cat", poll_interval=3)
-    assert clock.sleeps == [3]
+    assert clock.polls == [3]
 
 
 async def test_create_and_poll_checks_arguments_before_creating(
@@ -569,7 +551,7 @@ async def test_create_and_poll_checks_arguments_before_creating(
 
 
 async def test_as_completed_refreshes_through_the_listing(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """Several pending jobs are refreshed by one list request per round, not one GET each."""
     jobs.add("video_a", [(0, "queued", 0), (3, "completed", 100)])
@@ -578,14 +560,14 @@ async def test_as_completed_refreshes_through_the_listing(
     order = [v.id async for v in client.videos.as_completed(["video_a", "video_b", "video_c"])]
     assert order == ["video_b", "video_c", "video_a"]
     # rounds: t=0 and t=1 list all three; then one job is left: retrieved at t=2.5 and t=4.75
-    assert clock.sleeps == [1.0, 1.5, 2.25]
+    assert clock.polls == [1.0, 1.5, 2.25]
     assert len(jobs.gets("/v1/videos")) == 2
     assert len(jobs.gets("/v1/videos/video_a")) == 2
     assert len(jobs.gets()) == 4
 
 
 async def test_as_completed_last_job_is_retrieved_for_its_hint(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """With one job left the round is a retrieve, and its hint then paces the rounds."""
     jobs.add("video_a", [(0, "queued", 0), (2, "completed", 100)], hint_ms=600)
@@ -593,12 +575,12 @@ async def test_as_completed_last_job_is_retrieved_for_its_hint(
     done = await client.videos.wait_all(["video_a", "video_b"])
     assert [v.status for v in done] == ["completed", "completed"]
     assert len(jobs.gets("/v1/videos")) == 1
-    assert clock.sleeps[0] == 1.0  # the listing gave no hint: default
-    assert clock.sleeps[1:] == [0.6] * (len(clock.sleeps) - 1)
+    assert clock.polls[0] == 1.0  # the listing gave no hint: default
+    assert clock.polls[1:] == [0.6] * (len(clock.polls) - 1)
 
 
 async def test_group_pace_is_the_smallest_known_hint(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """Jobs the listing cannot show are retrieved; their smallest hint paces every round."""
     jobs.add("video_a", [(0, "queued", 0), (3, "completed", 100)], hint_ms=900, listed=False)
@@ -607,15 +589,15 @@ async def test_group_pace_is_the_smallest_known_hint(
     jobs.add("video_d", [(0, "queued", 0), (3, "completed", 100)])
     done = await client.videos.wait_all(["video_a", "video_b", "video_c", "video_d"])
     assert {v.status for v in done} == {"completed"}
-    assert set(clock.sleeps) == {0.4}
-    rounds = len(clock.sleeps) + 1
+    assert set(clock.polls) == {0.4}
+    rounds = len(clock.polls) + 1
     assert len(jobs.gets("/v1/videos")) == rounds
     assert len(jobs.gets("/v1/videos/video_a")) == rounds
     assert len(jobs.gets("/v1/videos/video_c")) == 0
 
 
 async def test_unlisted_job_is_retrieved_after_one_miss(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """An id the listing did not show is retrieved that round and every round after."""
     jobs.add("video_a", [(0, "queued", 0), (2, "completed", 100)], listed=False)
@@ -628,7 +610,7 @@ async def test_unlisted_job_is_retrieved_after_one_miss(
 
 
 async def test_listing_unsupported_falls_back_to_retrieve(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """A server that answers the listing with 404 is polled job by job from then on."""
     jobs.list_status = 404
@@ -641,7 +623,7 @@ async def test_listing_unsupported_falls_back_to_retrieve(
 
 
 async def test_listing_pages_until_every_id_is_seen(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """250 pending jobs: each round reads three pages of 100 (newest first, by cursor)."""
     ids = [f"video_{i:03d}" for i in range(250)]
@@ -667,7 +649,7 @@ async def test_as_completed_finished_videos_come_first_without_requests(
 
 
 async def test_wait_all_keeps_input_order_and_duplicates(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """wait_all returns one Video per input item in input order; repeated ids are waited once."""
     jobs.add("video_a", [(0, "queued", 0), (3, "completed", 100)])
@@ -680,7 +662,7 @@ async def test_wait_all_keeps_input_order_and_duplicates(
         )
     ]
     assert yielded == ["video_b", "video_a"]
-    clock.now = jobs.start  # replay the same script for wait_all
+    clock.offset = 0.0  # replay the same script for wait_all
     done = await client.videos.wait_all(
         ["video_a", Video(id="video_b", status="queued"), "video_a"],
         poll_interval=1,
@@ -697,7 +679,7 @@ async def test_wait_all_of_nothing(canned: Any, client: AsyncVideoClient) -> Non
 
 
 async def test_as_completed_deadline(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """Past the deadline iteration raises WaitTimeoutError with the first pending job's last state."""
     jobs.add("video_a", [(0, "queued", 0), (1, "completed", 100)])
@@ -717,11 +699,11 @@ async def test_as_completed_deadline(
     assert info.value.video is not None
     assert info.value.video.id == "video_b" and info.value.video.progress == 30
     assert "2 of 3" in str(info.value)
-    assert clock.sleeps == [1, 1, 1, 0.5]
+    assert clock.polls == [1, 1, 1, 0.5]
 
 
 async def test_as_completed_error_is_unwrapped(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """A failing retrieve among several surfaces as its own error class, not an exception group."""
     jobs.list_status = 405
@@ -772,7 +754,7 @@ def linear(
 
 
 async def test_poll_skips_hints_the_progress_shows_are_too_early(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """A 500 ms hint on a job 10 %/s along: after two sightings the poll waits for its predicted end."""
     jobs.add("video_1", linear(0, 9, first=10, step=0.5), hint_ms=500)
@@ -780,45 +762,45 @@ async def test_poll_skips_hints_the_progress_shows_are_too_early(
     assert done.status == "completed"
     # 10 % at t=0, 15 % at 0.5, 20 % at 1: done at 9.0 (aimed at 9.1), but each wait reaches
     # no further than the span the rate was measured over: 0.5, 1, 2, 4 s, then the end
-    assert clock.sleeps == pytest.approx([0.5, 0.5, 1.0, 2.0, 4.0, 1.1])
+    assert clock.polls == pytest.approx([0.5, 0.5, 1.0, 2.0, 4.0, 1.1])
     assert len(jobs.gets()) == 7  # instead of 19 following the hint
 
 
 async def test_poll_keeps_the_hint_when_a_stretch_would_reach_the_deadline(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """With a deadline before the predicted end, each wait is the hint: polls go on until it."""
     jobs.add("video_1", linear(0, 9, first=10, step=0.5), hint_ms=500)
     with pytest.raises(WaitTimeoutError):
         await client.videos.poll("video_1", timeout=3.2)
     # at t=2 the prediction would wait 2 s, past the deadline: the 0.5 s hints are kept
-    assert clock.sleeps == pytest.approx([0.5, 0.5, 1.0, 0.5, 0.5, 0.2])
+    assert clock.polls == pytest.approx([0.5, 0.5, 1.0, 0.5, 0.5, 0.2])
 
 
 async def test_poll_interval_turns_predictions_off(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """With poll_interval given, a hint is waited exactly, whatever the progress predicts."""
     jobs.add("video_1", linear(0, 2, first=10, step=0.5), hint_ms=500)
     await client.videos.poll("video_1", poll_interval=3)
-    assert clock.sleeps == [0.5, 0.5, 0.5, 0.5]
+    assert clock.polls == [0.5, 0.5, 0.5, 0.5]
 
 
 async def test_poll_backoff_cut_short_by_predicted_end(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """Without hints, the back-off step that would overshoot the predicted end is cut to it."""
     jobs.add("video_1", linear(1, 5))
     done = await client.videos.poll("video_1")
     assert done.status == "completed"
     # t=0 queued; t=1 0 %; t=2.5 37 %; t=4.75 93 %: done at ~5.07, not at the next step (8.1)
-    assert clock.sleeps[:3] == [1.0, 1.5, 2.25]
-    assert clock.sleeps[3] < 3.375
+    assert clock.polls[:3] == [1.0, 1.5, 2.25]
+    assert clock.polls[3] < 3.375
     assert len(jobs.gets()) == 5
 
 
 async def test_as_completed_round_comes_at_the_predicted_end(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """Listed jobs without hints: rounds come at the predicted end instead of the back-off steps."""
     jobs.add("video_a", linear(0, 10))
@@ -827,12 +809,12 @@ async def test_as_completed_round_comes_at_the_predicted_end(
     assert {v.status for v in done} == {"completed"}
     # 10 % seen at t=1, 25 % at 2.5: the predicted end (10.1) is beyond the span measured,
     # so the next look is at 4 (not 4.75), then 7 (not 8.125), then the end (not 13.2)
-    assert clock.sleeps == pytest.approx([1.0, 1.5, 1.5, 3.0, 3.1])
+    assert clock.polls == pytest.approx([1.0, 1.5, 1.5, 3.0, 3.1])
     assert len(jobs.gets("/v1/videos")) == 6 and len(jobs.gets()) == 6
 
 
 async def test_as_completed_stalled_job_is_polled_less_and_less(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """A job stuck at 99 % past its predicted end is not polled at the floor: waits grow again."""
     stuck = [*linear(0, 10)[:-1], (10, "in_progress", 99), (40, "completed", 100)]
@@ -840,13 +822,13 @@ async def test_as_completed_stalled_job_is_polled_less_and_less(
     jobs.add("video_b", stuck)
     await client.videos.wait_all(["video_a", "video_b"])
     # predicted end ~10.5; then a few waits at the floor (~0.21 s), growing 1.5x up to 10 s
-    late = clock.sleeps[5:]
+    late = clock.polls[5:]
     assert late == sorted(late) and late[-1] == 10.0
     assert len(jobs.gets()) <= 20  # over 40 s; the 1 s -> 10 s back-off alone: 10
 
 
 async def test_group_hint_is_stretched_only_when_every_job_has_a_prediction(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """A queued job (no prediction) could be done by the hint's time: the hint is kept until it ends."""
     jobs.add("video_a", linear(0, 9, first=10, step=0.5), hint_ms=500, listed=False)
@@ -854,31 +836,31 @@ async def test_group_hint_is_stretched_only_when_every_job_has_a_prediction(
     jobs.add("video_c", [(0, "queued", 0), (3, "completed", 100)])
     done = await client.videos.wait_all(["video_a", "video_b", "video_c"])
     assert {v.status for v in done} == {"completed"}
-    assert clock.sleeps[:6] == [0.5] * 6  # until b and c are done at t=3
-    assert max(clock.sleeps[6:]) > 0.5  # then video_a alone: stretched to its predicted end
+    assert clock.polls[:6] == [0.5] * 6  # until b and c are done at t=3
+    assert max(clock.polls[6:]) > 0.5  # then video_a alone: stretched to its predicted end
     assert len(jobs.gets("/v1/videos")) == 7
 
 
 async def test_poll_with_on_progress_follows_each_hint(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """Someone watching progress gets every poll the server allows: hints are not stretched."""
     jobs.add("video_1", linear(0, 2, first=10, step=0.5), hint_ms=500)
     seen: list[int | None] = []
     await client.videos.poll("video_1", on_progress=lambda v: seen.append(v.progress))
-    assert clock.sleeps == [0.5, 0.5, 0.5, 0.5]
+    assert clock.polls == [0.5, 0.5, 0.5, 0.5]
     assert seen == [10, 32, 55, 77, 100]
 
 
 async def test_stalled_job_does_not_hide_one_about_to_finish(
-    jobs: Jobs, clock: VirtualClock, client: AsyncVideoClient
+    jobs: Jobs, clock: TestClock, client: AsyncVideoClient
 ) -> None:
     """One job stuck at 99 % (late on its prediction) does not delay seeing another one finish."""
     jobs.add("video_a", [*linear(0, 10)[:-1], (10, "in_progress", 99), (60, "completed", 100)])
     jobs.add("video_b", linear(0, 20))
     seen: dict[str, float] = {}
     async for video in client.videos.as_completed(["video_a", "video_b"]):
-        seen[video.id] = clock.now - jobs.start
+        seen[video.id] = clock.now() - jobs.start
     # video_b is done at 20: seen within the floor (2 % of the wait) plus one point of progress
     assert 20.0 <= seen["video_b"] < 20.8
     assert seen["video_a"] >= 60.0

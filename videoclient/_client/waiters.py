@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import anyio
 import attrs
 
+from .._io import clock
 from .._sansio import pacing
 from .._sansio.callbacks import notify
 from .._sansio.errors import APIStatusError, WaitTimeoutError
@@ -75,16 +76,6 @@ class StartOptions(PollOptions, total=False):
     idempotency_key: str
 
 
-async def _sleep(seconds: float) -> None:
-    """Wait between polls; tests replace this (with :func:`_now`) to use a virtual clock."""
-    await anyio.sleep(seconds)
-
-
-def _now() -> float:
-    """The clock deadlines are planned on (the event loop's)."""
-    return anyio.current_time()
-
-
 def _poll_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """The options that apply to polls (the start request's body and key do not)."""
     return {k: v for k, v in options.items() if k not in ("extra_body", "idempotency_key")}
@@ -113,17 +104,17 @@ async def _retrieve(
     The server read the state somewhere between sending and receiving: the middle of the
     two is the time it is taken at (a busy event loop can delay either end).
     """
-    sent = _now()
+    sent = clock.now()
     raw: RawResponse[Video] = await with_raw(ops.retrieve)(video_id, **options)
-    return raw.parse(), ops._session.provider.poll_hint(raw.headers), (sent + _now()) / 2
+    return raw.parse(), ops._session.provider.poll_hint(raw.headers), (sent + clock.now()) / 2
 
 
 class _Deadline:
-    """A wait's deadline: planned on :func:`_now`, enforced on the loop clock."""
+    """A wait's deadline: planned on the package clock, enforced on the loop clock."""
 
     def __init__(self, timeout: float | None) -> None:
         self.timeout = timeout
-        self.planned = None if timeout is None else _now() + timeout
+        self.planned = None if timeout is None else clock.now() + timeout
         self.hard = math.inf if timeout is None else anyio.current_time() + timeout
 
     def scope(self) -> anyio.CancelScope:
@@ -131,13 +122,13 @@ class _Deadline:
 
     def room(self) -> float | None:
         """Seconds left before the deadline (None: no deadline)."""
-        return None if self.planned is None else self.planned - _now()
+        return None if self.planned is None else self.planned - clock.now()
 
     async def pause(self, delay: float, what: str) -> bool:
         """Sleep ``delay`` (cut at the deadline); False when the deadline came first."""
-        seconds, go = pacing.plan_sleep(delay, _now(), self.planned)
+        seconds, go = pacing.plan_sleep(delay, clock.now(), self.planned)
         log.debug("waiting %.3fs before polling %s", seconds, what)
-        await _sleep(seconds)
+        await clock.sleep(seconds, "poll")
         return go
 
 
@@ -186,13 +177,13 @@ class _OneJob:
         if start is not None and start.status not in self.pending:
             return start
         deadline = _Deadline(self.timeout)
-        began = _now()
+        began = clock.now()
         with deadline.scope():
             video = start
             if video is None or hint is None:
                 video, hint = await self._poll(video_id)
             while video.status in self.pending:
-                now = _now()
+                now = clock.now()
                 end = self.track.predicted_end()
                 delay = self.pacer.next_delay(
                     hint,
@@ -325,14 +316,14 @@ class _AsCompleted:
         if self._rounds:
             if self._next_at is None:
                 wait = self._delay(deadline)
-                self._next_at = _now() + wait
+                self._next_at = clock.now() + wait
             else:  # a wait cut short by the caller: only what is left of it
-                wait = max(0.0, self._next_at - _now())
+                wait = max(0.0, self._next_at - clock.now())
             if not await deadline.pause(wait, f"{len(self._pending)} videos"):
                 return False
             self._next_at = None
         else:
-            self._began = _now()
+            self._began = clock.now()
         self._rounds += 1
         listable = [j for j in self._pending.values() if j.listable] if self._use_list else []
         found = await self._sweep(listable) if len(listable) >= 2 else {}
@@ -360,7 +351,7 @@ class _AsCompleted:
         jobs = self._pending.values()
         hint = pacing.group_hint(job.hint for job in jobs)
         ends = [job.track.predicted_end() for job in jobs]
-        now = _now()
+        now = clock.now()
         until_done = pacing.group_until(ends, now, hinted=hint is not None)
         floor = pacing.round_floor(now - self._began)
         return self._pacer.next_delay(hint, until_done, floor, deadline.room())
@@ -378,7 +369,7 @@ class _AsCompleted:
         seen_at: dict[str, float] = {}
         more = True
         while more:
-            sent = _now()
+            sent = clock.now()
             try:
                 page = await self._ops.list_page(
                     limit=pacing.LIST_PAGE_SIZE, order="desc", after=sweep.cursor, **self._options
@@ -389,7 +380,7 @@ class _AsCompleted:
                 log.debug("listing failed with %d; polling each video", exc.status_code)
                 self._use_list = False
                 break
-            at = (sent + _now()) / 2
+            at = (sent + clock.now()) / 2
             seen_at.update((v.id, at) for v in page.data if v.id not in seen_at)
             more = sweep.feed(page)
         else:

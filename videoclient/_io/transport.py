@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import platform
-import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
@@ -43,6 +42,7 @@ from .._sansio.errors import (
 from .._sansio.http import Request, Response
 from .._sansio.multipart import encode
 from .._sansio.options import CallOptions
+from . import clock
 from .redirects import REDIRECT_STATUSES, after_redirect, redirect_target, warn_if_insecure
 from .stream import StreamResponse, describe, read_capped, safe
 from .upload import stream_body
@@ -56,16 +56,6 @@ T = TypeVar("T")
 MAX_REDIRECTS = 5
 #: Compact JSON bodies; one encoder (json.dumps with options builds a new one per call).
 _JSON = json.JSONEncoder(separators=(",", ":"))
-
-
-def _monotonic() -> float:
-    """The clock for rate-limit pauses; tests swap it for a virtual clock (with `_sleep`)."""
-    return time.monotonic()
-
-
-async def _sleep(seconds: float) -> None:
-    """Wait between attempts; tests replace this to never really sleep."""
-    await anyio.sleep(seconds)
 
 
 def _version() -> str:
@@ -381,9 +371,9 @@ class Transport:
 
     async def _respect_rate_limit(self) -> None:
         """Hold a request back while a 429 told this client to wait."""
-        wait = self._rate_limited_until - _monotonic()
+        wait = self._rate_limited_until - clock.now()
         if wait > 0:
-            await _sleep(wait)
+            await clock.sleep(wait, "retry")
 
     async def _retry_wait(
         self,
@@ -402,7 +392,7 @@ class Transport:
         asked = self._provider.server_delay(headers) if headers else None
         delay = _retry.retry_delay(attempt + 1, asked)
         if status == 429:
-            self._rate_limited_until = max(self._rate_limited_until, _monotonic() + delay)
+            self._rate_limited_until = max(self._rate_limited_until, clock.now() + delay)
         if attempt >= opts.max_retries:
             return False
         log.debug(
@@ -414,7 +404,7 @@ class Transport:
             attempt + 1,
             opts.max_retries,
         )
-        await _sleep(delay)
+        await clock.sleep(delay, "retry")
         return True
 
     async def _attempts(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import attrs
 
+from .._io import clock
 from .._sansio.errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
     from .._sansio.models import Video
 
 __all__ = ["Runner"]
-
-_sleep = anyio.sleep  # tests replace this so back-offs take no time
 
 
 def _reason(exc: BaseException) -> str:
@@ -149,7 +148,7 @@ class Runner:
                         break
                 else:
                     break
-            await _sleep(delay)
+            await clock.sleep(delay, "retry")
         self.results[row.key] = LineResult(
             line=row.line,
             request=request,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from .._io import clock
 from .._sansio.errors import (
     APIConnectionError,
     APIError,
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
     from .._client.client import AsyncVideos
 
 __all__ = ["SharedWaiter"]
-
-_sleep = anyio.sleep  # tests replace this so back-offs take no time
 
 
 class _Slot:
@@ -129,7 +128,7 @@ class SharedWaiter:
             self._in_generation = set(self._slots)
             try:
                 with anyio.CancelScope() as self._generation:
-                    self._began = anyio.current_time()
+                    self._began = clock.now()
                     async for video in self._videos.as_completed(
                         items, poll_interval=self._poll_interval, on_progress=self._seen
                     ):
@@ -139,7 +138,7 @@ class SharedWaiter:
             except RateLimitError as exc:
                 self._generation = None
                 self._on_rate_limited()
-                await _sleep(self._videos._server_delay(exc) or backoff(1))
+                await clock.sleep(self._videos._server_delay(exc) or backoff(1), "retry")
             except NotFoundError:
                 await self._isolate()
             except (APIConnectionError, InternalServerError, APIResponseValidationError) as exc:
@@ -148,7 +147,7 @@ class SharedWaiter:
                     self._fail_all(exc)
                     failures = 0
                 else:
-                    await _sleep(backoff(failures))
+                    await clock.sleep(backoff(failures), "retry")
             except APIStatusError as exc:
                 self._fail_all(exc)
 

@@ -78,3 +78,22 @@ def test_openai_knowledge_lives_only_in_its_provider_package() -> None:
                 continue
             found.append(f"{rel}: {m.group(0)}")
     assert not found
+
+
+SLEEPS = re.compile(r"\b(?:anyio|asyncio|trio|time)\.sleep\((?!0\))|\bclock\.sleep\([^)]*\"retry\"")
+
+
+def test_every_pause_goes_through_the_one_clock_and_retries_through_one_loop() -> None:
+    """Nothing sleeps but the clock; retry pauses happen only in the transport's loop and the batch.
+
+    The body reader resumes by handing its failure to ``Transport.stream(after=...)``, so a
+    second retry loop (with its own pause) in the drivers would show up here.
+    """
+    allowed = {"_io/clock.py", "_io/transport.py", "batch/_run.py", "batch/_wait.py"}
+    found = []
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG).as_posix()
+        if rel in allowed or rel.startswith("emulator/"):
+            continue
+        found += [f"{rel}: {m.group(0)}" for m in SLEEPS.finditer(path.read_text())]
+    assert not found

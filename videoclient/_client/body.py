@@ -94,14 +94,16 @@ class BodyReader:
         """Send the first request; raises the API error if the content cannot be had."""
         await self._connect(known=None)
 
-    async def _connect(self, *, known: ContentMeta | None) -> None:
+    async def _connect(self, *, known: ContentMeta | None, after: Exception | None = None) -> None:
         headers = {"Accept-Encoding": "identity"}
         if self._use_ranges:
             headers.update(resume_headers(self.done, known))
         stack = AsyncExitStack()
         try:
             resp = await stack.enter_async_context(
-                self._transport.stream(self._req, self._opts, headers, first_attempt=self._attempt)
+                self._transport.stream(
+                    self._req, self._opts, headers, first_attempt=self._attempt, after=after
+                )
             )
             plan = plan_response(resp.status, resp.headers, offset=self.done, known=known)
         except NotFoundError as exc:
@@ -200,21 +202,11 @@ class BodyReader:
             self._receiver.recycle(chunk)
 
     async def _resume(self, exc: Exception) -> None:
-        """Continue after a break: wait, then ask for the rest; re-raise if no retry is left."""
+        """Continue after a break: ask for the rest through the transport's one attempt loop
+        (which waits, spends a retry, and re-raises ``exc`` when none is left)."""
         await self.aclose()
-        why = type(exc).__name__
-        if not await self._transport.backoff(self._req, self._attempt, self._opts, why):
-            raise exc
-        self._attempt += 1
-        log.debug(
-            "resuming %s at byte %d after %s (retry %d/%d)",
-            self._req.path,
-            self.done,
-            why,
-            self._attempt,
-            self._opts.max_retries,
-        )
-        await self._connect(known=self.meta)
+        log.debug("resuming %s at byte %d after %s", self._req.path, self.done, type(exc).__name__)
+        await self._connect(known=self.meta, after=exc)
 
     async def aclose(self) -> None:
         """Release the current response (idempotent)."""

@@ -362,13 +362,6 @@ class Transport:
             return None
         return opts.idempotency_key or _new_idempotency_key()
 
-    async def backoff(self, req: Request, attempt: int, opts: CallOptions, why: str) -> bool:
-        """Wait before retry ``attempt + 1`` of ``req``; False when the retry budget is spent.
-
-        For callers that retry on their own (resuming a download that broke mid-body).
-        """
-        return await self._retry_wait(req, attempt, opts, why, None)
-
     async def _respect_rate_limit(self) -> None:
         """Hold a request back while a 429 told this client to wait."""
         wait = self._rate_limited_until - clock.now()
@@ -414,16 +407,22 @@ class Transport:
         once: Callable[[int], Awaitable[T]],
         *,
         first_attempt: int = 0,
+        after: Exception | None = None,
     ) -> T:
         """The one retry loop: ``once(attempt)`` until it returns, or the budget is spent.
 
         ``once`` raises :class:`_RetryableAnswer` for an answer worth another attempt and
         :class:`~videoclient.APIConnectionError` for a failed one; between attempts the
         loop waits (:meth:`_retry_wait`), and every attempt respects a 429 pause. Sending,
-        streaming and (through :meth:`backoff`, which spends the same budget) resuming a
-        download all go through it.
+        streaming and resuming a download all go through it: a resume enters with
+        ``after`` (the failure that broke the body at attempt ``first_attempt``), so it
+        waits and spends the budget exactly as a failed attempt inside the loop does.
         """
         attempt = first_attempt
+        if after is not None:
+            if not await self._retry_wait(req, attempt, opts, type(after).__name__, None):
+                raise after
+            attempt += 1
         while True:
             try:
                 if self._rate_limited_until:
@@ -484,6 +483,7 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         *,
         first_attempt: int = 0,
+        after: Exception | None = None,
     ) -> AsyncIterator[StreamResponse]:
         """Open a streamed response, retrying until the status line is a success or final.
 
@@ -496,6 +496,8 @@ class Transport:
             opts: The call's options (timeouts, retry budget, extra headers).
             headers: Headers added to this request (``Range``, ``If-Range``, ...).
             first_attempt: Retries of this call already spent (by earlier resumes).
+            after: The failure that broke the previous response's body (a resume): wait
+                and spend one retry before opening, or raise it when none is left.
         """
 
         async def once(attempt: int) -> StreamResponse:
@@ -524,7 +526,7 @@ class Transport:
                 raise _RetryableAnswer(resp, give_up)
             raise error
 
-        stream = await self._attempts(req, opts, once, first_attempt=first_attempt)
+        stream = await self._attempts(req, opts, once, first_attempt=first_attempt, after=after)
         self._streams.add(stream)
         try:
             yield stream

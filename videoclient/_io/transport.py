@@ -22,8 +22,9 @@ import logging
 import os
 import platform
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from types import TracebackType
 from typing import Any, TypeVar
 
 import aiohttp
@@ -171,18 +172,13 @@ class Transport:
         if connector is not None:
             connector._closed = True  # its finalizer then leaves the connections alone
 
-    @contextmanager
-    def _ended_by_close(self, method: str, url: URL) -> Iterator[None]:
-        """A block that :meth:`close` ends: with "the client is closed", not a cancellation."""
-        scope = anyio.CancelScope()
-        self._inflight.add(scope)
-        try:
-            with scope:
-                yield
-        finally:
-            self._inflight.discard(scope)
-        if scope.cancelled_caught:
-            raise APIConnectionError("the client is closed", method=method, url=safe(url))
+    def _ended_by_close(self, req: Request, opts: CallOptions) -> _EndedByClose:
+        """A block that :meth:`close` ends: with "the client is closed", not a cancellation.
+
+        One per attempt (sending and reading the answer share it): each is a cancel scope,
+        and their cost is paid on every request.
+        """
+        return _EndedByClose(self, req, opts)
 
     def _other_loop(self) -> bool:
         """Whether the session belongs to an event loop other than the running one."""
@@ -286,7 +282,7 @@ class Transport:
     ) -> aiohttp.ClientResponse:
         """Send one attempt and return its final (non-redirect) response, unreleased.
 
-        The caller must release the response.
+        The caller must release the response, and run this inside :meth:`_ended_by_close`.
         """
         session = self._get_session()
         headers = await self._headers(req, opts, idem)
@@ -303,15 +299,14 @@ class Transport:
         for _ in range(MAX_REDIRECTS + 1):
             data = self._body(req, headers, opts, failed) if send_body else None
             try:
-                with self._ended_by_close(method, url):
-                    resp = await session.request(
-                        method,
-                        url,
-                        headers=headers,
-                        data=data,
-                        timeout=timeout,
-                        allow_redirects=False,
-                    )
+                resp = await session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    data=data,
+                    timeout=timeout,
+                    allow_redirects=False,
+                )
             except asyncio.CancelledError:
                 # Closing the client cancels the calls queued for a connection (aiohttp
                 # cancels their waiters): they end as "closed", like those already sent.
@@ -453,13 +448,13 @@ class Transport:
         idem = self._idempotency_key(req, opts)
 
         async def once(attempt: int) -> Response:
-            raw = await self._open(req, opts, idem, None)
-            try:
-                with self._ended_by_close(req.method, raw.url):  # a read that waits, too
+            with self._ended_by_close(req, opts):  # sending and the read that waits, too
+                raw = await self._open(req, opts, idem, None)
+                try:
                     body = await read_capped(raw, req, self._config.max_json_bytes)
-                resp = Response(raw.status, _lower(raw.headers), body)
-            finally:
-                raw.release()
+                    resp = Response(raw.status, _lower(raw.headers), body)
+                finally:
+                    raw.release()
             if log.isEnabledFor(logging.DEBUG):
                 log.debug(
                     "%s %s -> %d (attempt %d, request_id=%s)",
@@ -501,7 +496,8 @@ class Transport:
         """
 
         async def once(attempt: int) -> StreamResponse:
-            raw = await self._open(req, opts, None, headers or {})
+            with self._ended_by_close(req, opts):
+                raw = await self._open(req, opts, None, headers or {})
             status, resp_headers = raw.status, _lower(raw.headers)
             if status < 400:
                 log.debug(
@@ -532,6 +528,37 @@ class Transport:
             yield stream
         finally:
             stream.release()
+
+
+class _EndedByClose:
+    """A cancel scope that :meth:`Transport.close` cancels, turned into "the client is closed"."""
+
+    __slots__ = ("_opts", "_req", "_scope", "_transport")
+
+    def __init__(self, transport: Transport, req: Request, opts: CallOptions) -> None:
+        self._transport = transport
+        self._req = req
+        self._opts = opts
+        self._scope = anyio.CancelScope()
+
+    def __enter__(self) -> None:
+        self._transport._inflight.add(self._scope)
+        self._scope.__enter__()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        try:
+            swallowed = self._scope.__exit__(exc_type, exc, tb)
+        finally:
+            self._transport._inflight.discard(self._scope)
+        if self._scope.cancelled_caught:
+            url = safe(self._transport._url(self._req, self._opts))
+            raise APIConnectionError("the client is closed", method=self._req.method, url=url)
+        return bool(swallowed)
 
 
 class _RetryableAnswer(Exception):

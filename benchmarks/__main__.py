@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from . import lifecycle, overhead, scale, transfers, waiting
+from . import baseline, inflight, lifecycle, overhead, scale, transfers, waiting
 from ._procs import DriverError, log
 from .machine import describe
 from .report import Report, Section, render_markdown, report_to_json
@@ -36,6 +36,7 @@ def _one(
 #: Scenario name -> what runs it, in report order.
 SCENARIOS: dict[str, Callable[[Settings], tuple[list[Section], list[str]]]] = {
     "lifecycle": _one(lifecycle.run),
+    "inflight": _one(inflight.run),
     "scale": _one(scale.run),
     "transfers": transfers.run,
     "waiting": _one(waiting.run),
@@ -60,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
         "figures compare the clients, not the disk; pass a disk directory to include it)",
     )
     p.add_argument(
+        "--baseline",
+        default=None,
+        metavar="REV",
+        help="also measure videoclient as it was at commit REV (lifecycle, inflight and calls "
+        "gain a row per videoclient client), for before/after figures from one run",
+    )
+    p.add_argument(
         "--only",
         default=None,
         metavar="A,B",
@@ -80,6 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.for_mode(quick=args.quick, runs=args.runs)
     if args.transfer_dir is not None:
         settings = replace(settings, transfer_dir=args.transfer_dir)
+    if args.baseline is not None:
+        try:
+            settings = replace(settings, baseline=baseline.checkout(args.baseline))
+        except DriverError as exc:
+            _parser().error(str(exc))
     sections: list[Section] = []
     errors: list[str] = []
     started = time.perf_counter()
@@ -101,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         command += f" --runs {args.runs}"
     if args.transfer_dir is not None:
         command += f" --transfer-dir {args.transfer_dir}"
+    if args.baseline is not None:
+        command += f" --baseline {args.baseline}"
     report = Report(
         command=command,
         machine=describe(),

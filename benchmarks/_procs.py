@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from .drivers._common import RESULT_PREFIX
+from .drivers._common import IMPORT_FROM, RESULT_PREFIX
 from .samples import Samples
 
 __all__ = [
@@ -59,7 +59,7 @@ def _pycache_dir() -> str:
     return _pycache
 
 
-def child_env() -> dict[str, str]:
+def child_env(import_from: str | None = None) -> dict[str, str]:
     """The environment of every child: this repository importable, no OpenAI settings.
 
     Bytecode is cached (under ``~/.cache/videoclient-benchmarks/pycache``, even when
@@ -71,6 +71,9 @@ def child_env() -> dict[str, str]:
     env["PYTHONPYCACHEPREFIX"] = _pycache_dir()
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.setdefault("PYTHONWARNINGS", "ignore")
+    env.pop(IMPORT_FROM, None)
+    if import_from is not None:
+        env[IMPORT_FROM] = import_from
     for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
         env.pop(name, None)
     return env
@@ -80,8 +83,13 @@ def _tail(text: str, lines: int = 15) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def run_driver(module: str, args: Sequence[str], *, timeout: float) -> dict[str, Any]:
+def run_driver(
+    module: str, args: Sequence[str], *, timeout: float, import_from: str | None = None
+) -> dict[str, Any]:
     """Run ``python -m benchmarks.drivers.<module> ARGS`` and return its result line.
+
+    ``import_from``: a directory holding another ``videoclient`` package for the driver
+    to import (``--baseline``); the result then names where it came from.
 
     Raises:
         DriverError: The driver exited non-zero, timed out, or printed no result.
@@ -91,7 +99,7 @@ def run_driver(module: str, args: Sequence[str], *, timeout: float) -> dict[str,
         done = subprocess.run(
             cmd,
             cwd=ROOT,
-            env=child_env(),
+            env=child_env(import_from),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -102,6 +110,9 @@ def run_driver(module: str, args: Sequence[str], *, timeout: float) -> dict[str,
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(RESULT_PREFIX) and done.returncode == 0:
             result: dict[str, Any] = json.loads(line[len(RESULT_PREFIX) :])
+            came_from = result.get("videoclient_from")
+            if import_from is not None and came_from and not came_from.startswith(import_from):
+                raise DriverError(f"{module}: imported videoclient from {came_from}")
             return result
     raise DriverError(
         f"{module} {' '.join(args)}: exit {done.returncode}, no result\n{_tail(done.stderr)}"

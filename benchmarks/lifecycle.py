@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from . import baseline
 from ._procs import attempt, emulator, rounds, run_driver, stats
 from .report import Goal, Metric, Ratio, Section
 from .samples import Samples
@@ -22,17 +23,24 @@ OPENAI, FLOOR = LABELS["openai-async"], LABELS["aiohttp"]
 
 def run(settings: Settings) -> tuple[Section, list[str]]:
     """Measure every client; return the section and any failures."""
-    samples = Samples(LABELS)
+    short, where = settings.baseline or (None, None)
+    samples = Samples(baseline.labels_with(LABELS, short))
     render = settings.lifecycle_render
     with emulator("--render-seconds", str(render)) as emu:
         for client in rounds(samples, settings.runs, "lifecycle"):
+            driver, on_base = baseline.split(client)
             mark = stats(emu.stats_url)["log_len"]
-            args = ["--client", client, "--base-url", emu.base_url]
+            args = ["--client", driver, "--base-url", emu.base_url]
             args += ["--jobs", str(settings.lifecycle_jobs)]
             timeout = 60 + 10 * settings.lifecycle_jobs * render
-            result = attempt(
-                samples, client, partial(run_driver, "lifecycle", args, timeout=timeout)
+            measure = partial(
+                run_driver,
+                "lifecycle",
+                args,
+                timeout=timeout,
+                import_from=where if on_base else None,
             )
+            result = attempt(samples, client, measure)
             if result is None:
                 continue
             if result.get("source", "videoclient.VideoClient") != "videoclient.VideoClient":

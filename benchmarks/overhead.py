@@ -7,6 +7,7 @@ import sys
 import time
 from functools import partial
 
+from . import baseline
 from ._procs import ROOT, attempt, child_env, emulator, log, rounds, run_driver
 from .report import Goal, Metric, Ratio, Section, median
 from .samples import Samples
@@ -74,11 +75,16 @@ def run_imports(settings: Settings) -> tuple[Section, list[str]]:
 
 def run_calls(settings: Settings) -> tuple[Section, list[str]]:
     """Median ``retrieve`` latency, one call after another, for each client."""
-    samples = Samples(CALL_LABELS)
+    short, where = settings.baseline or (None, None)
+    samples = Samples(baseline.labels_with(CALL_LABELS, short))
     with emulator("--render-seconds", "600") as emu:
         for client in rounds(samples, settings.runs, "calls"):
-            args = ["--client", client, "--base-url", emu.base_url, "--calls", str(settings.calls)]
-            result = attempt(samples, client, partial(run_driver, "calls", args, timeout=300))
+            driver, on_base = baseline.split(client)
+            args = ["--client", driver, "--base-url", emu.base_url, "--calls", str(settings.calls)]
+            measure = partial(
+                run_driver, "calls", args, timeout=300, import_from=where if on_base else None
+            )
+            result = attempt(samples, client, measure)
             if result is None:
                 continue
             if result.get("source", "videoclient.VideoClient") != "videoclient.VideoClient":

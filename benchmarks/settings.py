@@ -26,9 +26,14 @@ class Settings:
         waiting_render: Emulator render seconds there.
         waiting_hint_ms: The fixed ``openai-poll-after-ms`` there.
         calls: Timed retrieves per per-call driver.
+        inflight_jobs: Jobs in the many-jobs-in-flight scenario (after one warm-up job).
+        inflight_concurrency: Of those, how many are in flight at once.
+        inflight_render: Emulator render seconds there.
         import_runs: Interpreter starts per import-time figure.
         transfer_dir: Where the transfer files are written; None chooses a RAM-backed
             directory (``/dev/shm``) when there is one with room, else the temp dir.
+        baseline: ``--baseline``: (short commit, directory) of another videoclient to
+            measure beside this one, or None.
     """
 
     quick: bool
@@ -44,7 +49,11 @@ class Settings:
     waiting_hint_ms: int
     calls: int
     import_runs: int
+    inflight_jobs: int
+    inflight_concurrency: int
+    inflight_render: float
     transfer_dir: str | None = None
+    baseline: tuple[str, str] | None = None
 
     @classmethod
     def for_mode(cls, *, quick: bool, runs: int | None = None) -> Settings:
@@ -64,6 +73,9 @@ class Settings:
                 waiting_hint_ms=100,
                 calls=50,
                 import_runs=1,
+                inflight_jobs=30,
+                inflight_concurrency=10,
+                inflight_render=0.5,
             )
         else:
             settings = cls(
@@ -80,5 +92,8 @@ class Settings:
                 waiting_hint_ms=200,
                 calls=500,
                 import_runs=9,
+                inflight_jobs=150,
+                inflight_concurrency=50,
+                inflight_render=0.5,
             )
         return settings if runs is None else replace(settings, runs=runs)

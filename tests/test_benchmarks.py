@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks._procs import rotation  # noqa: E402
+from benchmarks import baseline  # noqa: E402
+from benchmarks._procs import DriverError, child_env, rotation  # noqa: E402
 from benchmarks.chaos import ChaosResult, render_chaos  # noqa: E402
 from benchmarks.report import (  # noqa: E402
     Goal,
@@ -269,6 +270,8 @@ def test_settings(quick: bool, runs: int | None, expected_runs: int) -> None:
     else:
         assert (settings.download_bytes, settings.upload_bytes) == (512 * MIB, 256 * MIB)
         assert settings.scale_jobs == 2000 and settings.waiting_jobs == 300
+        assert (settings.inflight_jobs, settings.inflight_concurrency) == (150, 50)
+        assert settings.inflight_render == 0.5
 
 
 def chaos_result(**changes: object) -> ChaosResult:
@@ -327,3 +330,30 @@ def test_each_run_starts_one_client_further_on() -> None:
     assert orders == [["a", "b", "c"], ["b", "c", "a"], ["c", "a", "b"]]
     assert all(sorted(order) == clients for order in orders)
     assert rotation(clients, 4) == ["b", "c", "a"] and rotation([], 2) == []
+
+
+def test_baseline_twins_follow_each_videoclient_client() -> None:
+    """--baseline adds a row after each videoclient client only, and its id maps back."""
+    labels = {"videoclient-async": "videoclient async", "aiohttp": "bare aiohttp"}
+    assert baseline.labels_with(labels, None) == labels
+    twins = baseline.labels_with(labels, "10843bb")
+    assert list(twins) == ["videoclient-async", "videoclient-async@base", "aiohttp"]
+    assert twins["videoclient-async@base"] == "videoclient async @ 10843bb"
+    assert baseline.split("videoclient-async@base") == ("videoclient-async", True)
+    assert baseline.split("aiohttp") == ("aiohttp", False)
+
+
+def test_baseline_checkout_extracts_the_package_at_a_commit() -> None:
+    """The package at HEAD is extracted for the drivers; a name that is no commit is refused."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    short, where = baseline.checkout("HEAD")
+    assert (Path(where) / "videoclient" / "__init__.py").is_file() and short
+    with pytest.raises(DriverError, match="not a commit"):
+        baseline.checkout("no-such-commit-anywhere")
+
+
+def test_a_driver_imports_videoclient_from_where_it_is_told(tmp_path: Path) -> None:
+    """The drivers' environment names the baseline package; without it, the repository's."""
+    assert baseline.IMPORT_FROM_ENV not in child_env()
+    assert child_env(str(tmp_path))[baseline.IMPORT_FROM_ENV] == str(tmp_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import warnings
@@ -22,6 +23,11 @@ __all__ = [
     "quiet_warnings",
     "skip",
 ]
+
+#: Set by ``--baseline``: import videoclient from this directory (before the repository).
+IMPORT_FROM = "VIDEOCLIENT_BENCH_IMPORT_FROM"
+if os.environ.get(IMPORT_FROM):
+    sys.path.insert(0, os.environ[IMPORT_FROM])
 
 #: Every benchmark client uses this key; the servers accept any key.
 KEY = "sk-videoclient-bench"
@@ -43,7 +49,10 @@ def peak_rss_mib() -> float:
 
 
 def emit(result: dict[str, Any]) -> None:
-    """Print the result line the orchestrator reads."""
+    """Print the result line the orchestrator reads (with where videoclient came from)."""
+    module = sys.modules.get("videoclient")
+    if module is not None and getattr(module, "__file__", None):
+        result = {**result, "videoclient_from": module.__file__}
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
 

@@ -79,7 +79,11 @@ def _register_optional(conv: cattrs.Converter, cls: type[Any], hook: Callable[..
     optional: Any = cls | None
 
     def structure_optional(value: Any, _: Any) -> Any:
-        return None if value is None else hook(value, cls)
+        if value is None:
+            return None
+        if cls is str and value.__class__ is str:  # no second call for the usual value
+            return value
+        return hook(value, cls)
 
     conv.register_structure_hook_func(lambda t: t == optional, structure_optional)
 

@@ -19,6 +19,14 @@ from videoclient._io import clock
 SPEC_PATH = Path(__file__).resolve().parent / "spec" / "videos-openapi.yaml"
 
 
+@pytest.fixture(autouse=True)
+def local_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``--local`` keeps its jobs in a directory of this test, never the user's own."""
+    path = tmp_path_factory.mktemp("local-emulator")
+    monkeypatch.setenv("VIDEOCLIENT_LOCAL_DIR", str(path))
+    return path
+
+
 @pytest.fixture
 def retry_clock() -> Iterator[TestClock]:
     """The package's clock for the test: retry back-offs are virtual, polls take real time."""

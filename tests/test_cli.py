@@ -227,6 +227,7 @@ def test_generate_writes_video_and_extras(run: Any, emu: EmulatorThread, tmp_pat
             *SMALL,
             "-o",
             "out/boat.mp4",
+            "--create-dirs",
             "--thumbnail",
             "--spritesheet",
         )
@@ -253,8 +254,8 @@ def test_generate_plain_output_and_default_name(run: Any, tmp_path: Path) -> Non
 
 
 def test_a_trailing_slash_makes_the_output_a_directory(run: Any, tmp_path: Path) -> None:
-    """generate -o new/ writes new/<id>.mp4; download -o missing/ fails, creating nothing."""
-    result = run("--quiet", "generate", "a cat", *SMALL, "-o", "new/")
+    """generate -o new/ --create-dirs writes new/<id>.mp4; download -o missing/ fails, creating nothing."""
+    result = run("--quiet", "generate", "a cat", *SMALL, "-o", "new/", "--create-dirs")
     assert result.exit_code == 0, result.output
     (saved,) = result.stdout.split()
     assert (tmp_path / saved).parent == tmp_path / "new" and (tmp_path / saved).is_file()
@@ -291,10 +292,10 @@ def test_a_missing_video_file_is_a_usage_error(
     assert emu.count(method="POST") == 0
 
 
-def test_local_jobs_get_no_wait_hint(run: Any) -> None:
-    """The --local emulator ends with the command: no 'videoclient wait' for its jobs."""
+def test_local_jobs_get_a_hint_that_finishes_them_locally(run: Any) -> None:
+    """The --local emulator keeps its jobs, so the hint finishes the job there, with --local."""
     result = run("generate", "--local", "slow [emulator:slow]", *SMALL, "--timeout", "0.2")
-    assert result.exit_code == 1 and "videoclient wait" not in result.stderr
+    assert result.exit_code == 1 and "videoclient --local generate --resume video_" in result.stderr
 
 
 def test_generate_refuses_existing_output_before_creating(
@@ -319,7 +320,8 @@ def test_a_job_left_behind_by_an_error_is_named_on_stderr(
     assert result.exit_code == 1
     assert result.stdout == "" if mode else "queued" in result.stdout  # plain: progress lines
     (video_id,) = [row["id"] for row in as_json(run("--json", "list"))]
-    assert f"videoclient wait {video_id}" in result.stderr
+    finish = "generate --resume" if command == "generate" else "wait"
+    assert f"videoclient {finish} {video_id}" in result.stderr
     if mode == "--json":
         notes = [json.loads(line) for line in result.stderr.splitlines() if '"note"' in line]
         assert notes and notes[0]["note"]["video_id"] == video_id
@@ -433,11 +435,11 @@ def test_batch_bad_file_is_usage_error(run: Any, emu: EmulatorThread, tmp_path: 
     assert run("batch", "missing.jsonl").exit_code == 2
 
 
-def test_serve_help_passes_through_to_the_emulator(run: Any) -> None:
-    """serve --help is the emulator's own help, with its flags."""
+def test_serve_help_lists_the_emulator_flags(run: Any) -> None:
+    """serve --help is click's help like every command's, with the emulator's flags."""
     result = run("serve", "--help")
     assert result.exit_code == 0
-    assert "usage: videoclient serve" in result.stdout
+    assert "Usage: cli serve [OPTIONS]" in result.stdout
     for flag in ("--host", "--port", "--render-seconds", "--fault-rate", "--rate-limit"):
         assert flag in result.stdout
 

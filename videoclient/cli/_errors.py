@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from videoclient import (
@@ -14,7 +16,7 @@ from videoclient import (
 )
 from videoclient.batch import JournalError
 
-__all__ = ["API_ERROR", "JOB_FAILED", "OK", "USAGE", "describe"]
+__all__ = ["API_ERROR", "JOB_FAILED", "OK", "USAGE", "describe", "flag_names", "in_flags"]
 
 OK = 0
 JOB_FAILED = 1
@@ -60,6 +62,9 @@ def describe(exc: BaseException) -> tuple[int, str, dict[str, Any]]:
     if isinstance(exc, FileExistsError):
         if exc.filename:
             return USAGE, f"{exc.filename} already exists (pass --overwrite)", {"type": kind}
+        text = re.sub(r"^'(.*)' already exists; pass overwrite=True$", r"\1", str(exc))
+        if text != str(exc):  # the client's wording: said as the CLI says it
+            return USAGE, f"{text} already exists (pass --overwrite)", {"type": kind}
         return USAGE, str(exc).replace("overwrite=True", "--overwrite"), {"type": kind}
     if isinstance(exc, OSError):
         text = f"{exc.strerror}: {exc.filename}" if exc.filename and exc.strerror else str(exc)
@@ -67,3 +72,42 @@ def describe(exc: BaseException) -> tuple[int, str, dict[str, Any]]:
     if isinstance(exc, (ValueError, TypeError, JournalError)):
         return USAGE, str(exc), {"type": kind}
     return JOB_FAILED, f"unexpected {kind}: {exc} (run with --debug for details)", {"type": kind}
+
+
+def flag_names(params: Sequence[Any], argv: Sequence[str]) -> dict[str, str]:
+    """Each click parameter's Python name and how the user wrote it: the option form
+    found in ``argv`` (``-i`` or ``--input-reference``), else its first long form; an
+    argument's metavar (``PROMPT``)."""
+    names: dict[str, str] = {}
+    typed = {a.split("=", 1)[0] for a in argv if a.startswith("-")}
+    for param in params:
+        if not param.name:
+            continue
+        opts = [*param.opts, *getattr(param, "secondary_opts", [])]
+        if getattr(param, "param_type_name", "") == "argument":
+            names[param.name] = param.human_readable_name
+            continue
+        used = [o for o in opts if o in typed]
+        longs = [o for o in opts if o.startswith("--")]
+        names[param.name] = (used or longs or opts or [param.name])[0]
+    return names
+
+
+def in_flags(message: str, flags: Mapping[str, str]) -> str:
+    """``message`` with the client's argument names (``fit='contain'``, ``input_reference:``)
+    written as the command line's flags (``--fit contain``, ``-i:``)."""
+    for name in sorted(flags, key=len, reverse=True):
+        flag = flags[name]
+        n = re.escape(name)
+        message = re.sub(rf"(?<![\w-]){n}=((?:'[^']*'(?:, | or )?)+)", _unquoted(flag), message)
+        message = re.sub(rf"(?<![\w-]){n}=True\b", flag, message)
+        message = re.sub(rf"(?<![\w-]){n}=(?=[\s:,.)]|$)", flag, message)
+        message = re.sub(rf"(?<![\w.-]){n}(?= is | must | needs |: )", flag, message)
+    return message
+
+
+def _unquoted(flag: str) -> Callable[[re.Match[str]], str]:
+    def replace(match: re.Match[str]) -> str:
+        return f"{flag} " + match.group(1).replace("'", "")
+
+    return replace

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shlex
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from ._settings import common_options, settings
 
 __all__ = [
     "COMMANDS",
+    "command_line",
     "create_options",
+    "create_options_prompt_optional",
     "naming_created_job",
     "reference",
     "video_argument",
@@ -59,8 +62,17 @@ def video_argument(value: str) -> Any:
 
 def create_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The options of a create (shared by ``create`` and ``generate``)."""
+    return _create_options(fn, prompt_required=True)
+
+
+def create_options_prompt_optional(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`create_options` with PROMPT optional (``generate --resume`` needs none)."""
+    return _create_options(fn, prompt_required=False)
+
+
+def _create_options(fn: Callable[..., Any], *, prompt_required: bool) -> Callable[..., Any]:
     decorators = [
-        click.argument("prompt"),
+        click.argument("prompt", required=prompt_required),
         click.option("--model", "-m", help="Model, e.g. sora-2 (default: the server's)."),
         click.option("--seconds", "-s", help="Clip length in seconds, e.g. 4, 8, 12."),
         click.option("--size", help="WIDTHxHEIGHT, e.g. 1280x720."),
@@ -137,23 +149,32 @@ async def wait_for(
     return final
 
 
+def command_line(out: Output, *words: str) -> str:
+    """``videoclient [--local] WORDS...`` as a shell command to copy."""
+    local = ["--local"] if out.settings.local else []
+    return shlex.join(["videoclient", *local, *words])
+
+
 @contextlib.contextmanager
-def naming_created_job(out: Output) -> Iterator[list[str]]:
+def naming_created_job(
+    out: Output, finish: Callable[[str], Sequence[str]] = lambda video_id: ("wait", video_id)
+) -> Iterator[list[str]]:
     """A list for the id of the job a command creates; if the command then fails or is
-    interrupted (the job may still be rendering), stderr says how to get it without
-    creating another."""
+    interrupted (the job may still be rendering), stderr gives the command that finishes
+    it without creating another: ``finish(video_id)``'s words after ``videoclient``."""
     created: list[str] = []
     try:
         yield created
     except VideoFailedError:
         raise
     except (Exception, KeyboardInterrupt):
-        if created and not out.settings.local:  # the --local emulator ends with the command
+        if created:
             video_id = created[0]
+            command = command_line(out, *finish(video_id))
             out.note(
-                f"the job {video_id} was created and is kept on the server; get it without "
-                f"paying again with: videoclient wait {video_id}",
-                {"video_id": video_id},
+                f"the job {video_id} was created and is kept on the server; finish it "
+                f"without paying again with: {command}",
+                {"video_id": video_id, "command": command},
             )
         raise
 

@@ -50,6 +50,8 @@ class Settings:
     json: bool = False
     quiet: bool = False
     debug: bool = False
+    #: The command line as typed, to name the flags a usage error is about.
+    argv: tuple[str, ...] = ()
 
     @contextlib.contextmanager
     def endpoint(self) -> Iterator[tuple[str | None, str | None]]:
@@ -60,9 +62,16 @@ class Settings:
         require_emulator_packages()
         from videoclient.emulator import Emulator, EmulatorConfig
 
-        config = EmulatorConfig(render_seconds=self.local_render_seconds)
-        with Emulator(config).in_thread() as emu:
-            yield LOCAL_API_KEY, emu.base_url
+        from ._local import local_data_dir, own_local_dir, serving_url
+
+        directory = local_data_dir()
+        with own_local_dir(directory) as owned:
+            if not owned:  # a ``serve --local`` holds it: share that one
+                yield LOCAL_API_KEY, serving_url(directory)
+                return
+            config = EmulatorConfig(render_seconds=self.local_render_seconds, data_dir=directory)
+            with Emulator(config).in_thread() as emu:
+                yield LOCAL_API_KEY, emu.base_url
 
     def run(self, work: Callable[[AsyncVideoClient], Awaitable[T]]) -> T:
         """Run ``work(client)`` on a new event loop with a client for these settings."""
@@ -127,7 +136,7 @@ _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         {
             "is_flag": True,
             "default": None,
-            "help": "Start a local emulator for this command and use it (no key needed).",
+            "help": "Use the local emulator (no key needed); its jobs are kept between commands.",
         },
     ),
     (

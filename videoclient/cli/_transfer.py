@@ -15,7 +15,7 @@ from videoclient import AsyncVideoClient, Video, VideoFailedError
 from . import _errors as codes
 from ._jobs import (
     create_arguments,
-    create_options,
+    create_options_prompt_optional,
     naming_created_job,
     wait_for,
     wait_options,
@@ -93,6 +93,35 @@ async def _fetch(
         )
 
 
+_create_dirs = click.option(
+    "--create-dirs",
+    is_flag=True,
+    help="Create the missing directories of -o (by default a missing one is an error).",
+)
+
+
+def check_output_dirs(output: str | None, *, create_dirs: bool) -> None:
+    """Refuse an ``-o`` whose directory is missing (a usage error naming it), or make it
+    when ``--create-dirs`` asks; checked before any job is paid for."""
+    if output is None:
+        return
+    as_dir = output.endswith(("/", os.sep))
+    directory = Path(output) if as_dir else Path(output).parent
+    if directory.is_dir():
+        return
+    if create_dirs:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise click.UsageError(
+                f"-o {output}: cannot create {directory} ({exc.strerror})"
+            ) from None
+        return
+    raise click.UsageError(
+        f"-o {output}: the directory {directory} does not exist (pass --create-dirs to create it)"
+    )
+
+
 def _file_result(path: Path, video_id: str, variant: str) -> dict[str, Any]:
     return {"video_id": video_id, "variant": variant, "path": path, "bytes": path.stat().st_size}
 
@@ -107,13 +136,20 @@ def _file_result(path: Path, video_id: str, variant: str) -> dict[str, Any]:
 )
 @click.option("--variant", type=click.Choice(VARIANTS), default="video", show_default=True)
 @click.option("--overwrite", "-f", is_flag=True, help="Replace an existing file.")
+@_create_dirs
 @common_options
 @click.pass_context
 def download(
-    ctx: click.Context, video_id: str, output: str | None, variant: str, overwrite: bool
+    ctx: click.Context,
+    video_id: str,
+    output: str | None,
+    variant: str,
+    overwrite: bool,
+    create_dirs: bool,
 ) -> None:
     """Download a finished job's video, thumbnail or spritesheet (bytes, rate and ETA)."""
     out = Output(settings(ctx))
+    check_output_dirs(output, create_dirs=create_dirs)
     target: Path | str = output if output is not None else Path.cwd()
 
     async def work(client: AsyncVideoClient) -> Path:
@@ -136,8 +172,41 @@ def _targets(output: str | None, extras: Sequence[str]) -> dict[str, Path] | Non
     return targets
 
 
+#: Options that describe a new job: they have no say over a job ``--resume`` finishes.
+_CREATE_ONLY = ("model", "seconds", "size", "input_reference", "fit", "idempotency_key")
+
+
+def _finish_command(output: str | None, extras: Sequence[str]) -> Any:
+    def words(video_id: str) -> list[str]:
+        tail = ["-o", output] if output is not None else []
+        return ["generate", "--resume", video_id, *tail, *(f"--{v}" for v in extras)]
+
+    return words
+
+
+def _check_resume(ctx: click.Context, params: dict[str, Any]) -> None:
+    resume = params["resume"]
+    if resume is None:
+        if params["prompt"] is None:
+            raise click.MissingParameter(ctx=ctx, param_type="argument", param_hint="'PROMPT'")
+        return
+    if params["prompt"] is not None:
+        raise click.UsageError("give a PROMPT or --resume VIDEO_ID, not both", ctx)
+    given = [n for n in _CREATE_ONLY if params.get(n) is not None]
+    if given:
+        flags = ", ".join("--" + n.replace("_", "-") for n in given)
+        raise click.UsageError(
+            f"--resume finishes a job that exists: {flags} cannot change it", ctx
+        )
+
+
 @click.command()
-@create_options
+@create_options_prompt_optional
+@click.option(
+    "--resume",
+    metavar="VIDEO_ID",
+    help="Finish a job an earlier generate started: wait for it and download it.",
+)
 @click.option(
     "--output",
     "-o",
@@ -150,6 +219,7 @@ def _targets(output: str | None, extras: Sequence[str]) -> dict[str, Path] | Non
 )
 @click.option("--overwrite", "-f", is_flag=True, help="Replace existing files.")
 @click.option("--idempotency-key", metavar="KEY", help="Send this Idempotency-Key with the create.")
+@_create_dirs
 @wait_options
 @common_options
 @click.pass_context
@@ -159,27 +229,31 @@ def generate(ctx: click.Context, /, output: str | None, **params: Any) -> None:
     \b
     videoclient generate "a paper boat sailing on a rainy street" -o boat.mp4
     videoclient generate --local "a paper boat" -o demo.mp4 --thumbnail
+    videoclient generate --resume video_abc -o boat.mp4   # finish one cut short
     """
+    _check_resume(ctx, params)
     opts = settings(ctx)
     out = Output(opts)
     extras = [v for v in ("thumbnail", "spritesheet") if params[v]]
     overwrite: bool = params["overwrite"]
-    kwargs = create_arguments(params)
+    resume: str | None = params["resume"]
+    kwargs = create_arguments(params) if resume is None else {}
     if params["idempotency_key"]:
         kwargs["idempotency_key"] = params["idempotency_key"]
+    check_output_dirs(output, create_dirs=params["create_dirs"])
     named = _targets(output, extras)
     if named is not None:  # checked before the job is paid for
         for path in named.values():
             if path.exists() and not overwrite:
                 raise _exists_error(path)
-        named["video"].parent.mkdir(parents=True, exist_ok=True)
-    elif output is not None:
-        Path(output).mkdir(parents=True, exist_ok=True)
 
-    with naming_created_job(out) as created:
+    with naming_created_job(out, _finish_command(output, extras)) as created:
 
         async def work(client: AsyncVideoClient) -> tuple[Video, dict[str, Path]]:
-            video = await client.videos.create(**kwargs)
+            if resume is not None:
+                video = await client.videos.retrieve(resume)
+            else:
+                video = await client.videos.create(**kwargs)
             created.append(video.id)
             final = await wait_for(
                 client,

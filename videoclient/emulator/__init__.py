@@ -16,7 +16,7 @@ Run it::
 
 from __future__ import annotations
 
-from ._cli import main, serve
+from ._cli import build_parser, config_from_args, main, serve
 from ._config import FAULT_KINDS, EmulatorConfig
 from ._log import RequestLog, RequestRecord
 from ._server import Emulator
@@ -32,6 +32,8 @@ __all__ = (
     "EmulatorThread",
     "RequestLog",
     "RequestRecord",
+    "build_parser",
+    "config_from_args",
     "main",
     "serve",
 )

@@ -8,14 +8,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
+import importlib.util
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from ._config import FAULT_KINDS, EmulatorConfig
 
-__all__ = ["build_parser", "config_from_args", "main", "serve"]
+__all__ = ["INSTALL_HINT", "build_parser", "config_from_args", "main", "missing_packages", "serve"]
 
 
 def _rate(text: str) -> float:
@@ -168,7 +170,28 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     )
 
 
-async def _serve(config: EmulatorConfig) -> None:
+#: Called once the server listens, with its base URL and Azure base URL; the context
+#: manager it returns is held until the server stops.
+Started = Callable[[str, str], contextlib.AbstractContextManager[None]]
+
+#: The media packages the emulator renders with (its ``[emulator]`` extra).
+MEDIA_MODULES = ("av", "PIL")
+INSTALL_HINT = "the emulator needs its packages: pip install 'videoclient[emulator]'"
+
+
+def missing_packages() -> list[str]:
+    """The emulator's media packages that are not installed."""
+    return [name for name in MEDIA_MODULES if importlib.util.find_spec(name) is None]
+
+
+@contextlib.contextmanager
+def _announce(base_url: str, azure_base_url: str) -> Iterator[None]:
+    print(f"videoclient emulator serving {base_url} (Azure: {azure_base_url})", flush=True)
+    print("Press Ctrl+C to stop.", flush=True)
+    yield
+
+
+async def _serve(config: EmulatorConfig, started: Started) -> None:
     from ._server import Emulator
 
     stop = asyncio.Event()
@@ -177,22 +200,35 @@ async def _serve(config: EmulatorConfig) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with Emulator(config) as emu:
-        print(
-            f"videoclient emulator serving {emu.base_url} (Azure: {emu.azure_base_url})", flush=True
-        )
-        print("Press Ctrl+C to stop.", flush=True)
-        await stop.wait()
+        with started(emu.base_url, emu.azure_base_url):
+            await stop.wait()
 
 
-def serve(config: EmulatorConfig | None = None) -> None:
-    """Run an emulator in the foreground until SIGINT or SIGTERM."""
+def serve(config: EmulatorConfig | None = None, started: Started | None = None) -> None:
+    """Run an emulator in the foreground until SIGINT or SIGTERM.
+
+    Args:
+        config: How to behave (default: port 8000).
+        started: Called once it listens (default: print its address); see :data:`Started`.
+
+    Raises:
+        OSError: The address could not be bound (``errno.EADDRINUSE``: the port is taken).
+    """
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(config or EmulatorConfig(port=8000)))
+        asyncio.run(_serve(config or EmulatorConfig(port=8000), started or _announce))
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str = "videoclient serve") -> int:
-    """The command line: parse ``argv`` (default ``sys.argv[1:]``), serve, return an exit code."""
+    """The command line: parse ``argv`` (default ``sys.argv[1:]``), serve, return an exit code.
+
+    Exit codes: 0 stopped by SIGINT/SIGTERM, 2 usage (bad flags, a port in use, the
+    ``[emulator]`` extra missing), 1 any other failure to serve.
+    """
     args = build_parser(prog).parse_args(argv)
+    missing = missing_packages()
+    if missing:
+        print(f"{prog}: error: {INSTALL_HINT} (missing: {', '.join(missing)})", file=sys.stderr)
+        return 2
     try:
         config = config_from_args(args)
     except ValueError as exc:
@@ -204,5 +240,5 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "videoclient serve") 
         serve(config)
     except OSError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if exc.errno == errno.EADDRINUSE else 1
     return 0

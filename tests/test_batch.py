@@ -11,7 +11,7 @@ from fakeclock import TestClock
 
 import videoclient.batch as batch
 from videoclient import AsyncVideoClient, Video
-from videoclient.batch import BatchEvent, BatchRequest, JournalError, run_batch
+from videoclient.batch import BatchEvent, BatchInputError, BatchRequest, JournalError, run_batch
 from videoclient.batch import _journal as jr
 from videoclient.emulator import FAIL_TRIGGER, SLOW_TRIGGER, Emulator, EmulatorConfig
 
@@ -309,17 +309,20 @@ async def test_a_line_may_not_write_the_journal(
     assert len(emu.request_log) == 0
 
 
-async def test_unreadable_reference_fails_only_its_line(
-    client: AsyncVideoClient, tmp_path: Path
+async def test_unreadable_reference_refuses_the_batch_before_sending(
+    client: AsyncVideoClient, emu: Any, tmp_path: Path
 ) -> None:
-    """A missing input_reference file fails that line; the others complete."""
+    """A missing input_reference file is found by the client's checks before anything is sent."""
     items = [
         *prompts(2),
         {"prompt": "ref", "size": "64x64", "input_reference": str(tmp_path / "nope.png")},
     ]
-    summary = await run_batch(client, items, out_dir=tmp_path, **FAST)
-    assert summary.counts() == {"completed": 2, "failed": 1, "skipped": 0}
-    assert "nope.png" in (summary.failed[0].error or "")
+    with pytest.raises(BatchInputError) as caught:
+        await run_batch(client, items, out_dir=tmp_path / "out", **FAST)
+    (problem,) = caught.value.problems
+    assert (problem.where, problem.field) == ("request 3", "input_reference")
+    assert "nope.png" in problem.reason and len(emu.request_log) == 0
+    assert not (tmp_path / "out").exists()
 
 
 VIDEO = {"id": "video_1", "object": "video", "status": "queued", "created_at": 1700000000}

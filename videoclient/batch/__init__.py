@@ -30,9 +30,12 @@ import attrs
 
 from .._io.disk import leftover_temp_files
 from . import _journal as jr
+from ._check import check_requests
 from ._concurrency import AdaptiveConcurrency
 from ._input import (
+    BatchInputError,
     BatchRequest,
+    InputProblem,
     coerce_request,
     output_names,
     read_requests,
@@ -50,8 +53,10 @@ __all__ = [
     "SKIPPED",
     "AdaptiveConcurrency",
     "BatchEvent",
+    "BatchInputError",
     "BatchRequest",
     "BatchSummary",
+    "InputProblem",
     "JournalError",
     "LineResult",
     "read_requests",
@@ -140,13 +145,16 @@ async def run_batch(
         A :class:`BatchSummary`: completed / failed / skipped lines and their files.
 
     Raises:
-        ValueError: A malformed request, or two lines writing one file (before anything
-            is sent).
+        BatchInputError: Requests the client would refuse (a ``ValueError`` listing every
+            one: where, field, reason), found with the client's own checks before
+            anything is sent.
+        ValueError: Two lines writing one file (before anything is sent).
         JournalError: The journal is in use by another run, unreadable, or could not be
             written (the run stops; rerun once the cause is fixed).
     """
-    items = [coerce_request(r, where=f"request {i}") for i, r in enumerate(requests, start=1)]
+    items = _coerce_all(requests)
     control = AdaptiveConcurrency(concurrency)  # validates before any file is touched
+    await check_requests(client, items)  # every line, with the client's own checks
     out = Path(out_dir)
     journal_path = Path(journal) if journal is not None else out / DEFAULT_JOURNAL_NAME
     with _open_journal(out, journal_path) as store:
@@ -181,6 +189,19 @@ async def run_batch(
             raise fatal[0]
         results = tuple(runner.results[row.key] for row in rows)
     return BatchSummary(results=results, journal=journal_path)
+
+
+def _coerce_all(requests: Iterable[BatchRequest | Mapping[str, Any] | str]) -> list[BatchRequest]:
+    items: list[BatchRequest] = []
+    problems: list[InputProblem] = []
+    for index, request in enumerate(requests, start=1):
+        try:
+            items.append(coerce_request(request, where=f"request {index}"))
+        except BatchInputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise BatchInputError(problems)
+    return items
 
 
 def _open_journal(out: Path, journal_path: Path) -> Journal:

@@ -18,7 +18,16 @@ from typing import Any
 
 import attrs
 
-__all__ = ["FIELDS", "BatchRequest", "coerce_request", "output_names", "read_requests"]
+__all__ = [
+    "FIELDS",
+    "BatchInputError",
+    "BatchRequest",
+    "InputProblem",
+    "coerce_request",
+    "output_names",
+    "read_lines",
+    "read_requests",
+]
 
 #: The ``fit`` modes a line may ask for.
 FITS: tuple[str, ...] = ("contain", "cover", "stretch")
@@ -34,6 +43,55 @@ FIELDS: tuple[str, ...] = (
     "name",
     "extra_body",
 )
+
+
+@attrs.frozen
+class InputProblem:
+    """One thing wrong with one line of a batch.
+
+    Attributes:
+        where: ``FILE:LINE`` (or ``request N`` for requests given in code).
+        reason: What is wrong, in the words of the check that found it.
+        field: The field it is about, when known (``size``, ``input_reference``, ...).
+
+    .. versionadded:: 0.1.0
+    """
+
+    where: str
+    reason: str
+    field: str | None = None
+
+    @property
+    def line(self) -> int | None:
+        """The line number in ``where``, if it has one."""
+        tail = self.where.rpartition(":")[2].rpartition(" ")[2]
+        return int(tail) if tail.isdigit() else None
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+class BatchInputError(ValueError):
+    """Lines of a batch that cannot be sent: every one found, before anything was sent.
+
+    Attributes:
+        problems: Each bad line's :class:`InputProblem`, in input order.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, problems: Iterable[InputProblem]) -> None:
+        self.problems = tuple(problems)
+        if len(self.problems) == 1:
+            text = str(self.problems[0])
+        else:
+            lines = "".join(f"\n  {p}" for p in self.problems)
+            text = f"{len(self.problems)} bad lines; nothing was sent:{lines}"
+        super().__init__(text)
+
+
+def _bad(where: str, reason: str, field: str | None = None) -> BatchInputError:
+    return BatchInputError([InputProblem(where, reason, field)])
 
 
 def _opt_str(value: object) -> str | None:
@@ -67,6 +125,8 @@ class BatchRequest:
     fit: str | None = attrs.field(default=None, converter=_opt_str)
     name: str | None = attrs.field(default=None, converter=_opt_str)
     extra_body: Mapping[str, Any] | None = None
+    #: Where the request came from (``prompts.jsonl:3``), for messages; not part of it.
+    where: str | None = attrs.field(default=None, eq=False, repr=False)
 
     def create_arguments(self) -> dict[str, Any]:
         """Keyword arguments for ``client.videos.create`` (options excluded)."""
@@ -95,30 +155,33 @@ def coerce_request(item: BatchRequest | Mapping[str, Any] | str, *, where: str) 
     """A :class:`BatchRequest` from itself, a mapping of :data:`FIELDS`, or a bare prompt.
 
     Raises:
-        ValueError: Unknown fields, a missing or empty prompt, or a bad value.
+        BatchInputError: Unknown fields, a missing or empty prompt, or a bad value (a
+            ``ValueError``).
         TypeError: Something that is none of the accepted kinds.
     """
     if isinstance(item, BatchRequest):
         request = item
     elif isinstance(item, str):
-        request = BatchRequest(prompt=item)
+        request = BatchRequest(prompt=item, where=where)
     elif isinstance(item, Mapping):
         unknown = sorted(set(item) - set(FIELDS))
         if unknown:
-            raise ValueError(
-                f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(FIELDS)}"
+            raise _bad(
+                where,
+                f"unknown field(s) {', '.join(unknown)}; known: {', '.join(FIELDS)}",
+                unknown[0],
             )
         extra = item.get("extra_body")
         if extra is not None and not isinstance(extra, Mapping):
-            raise ValueError(f"{where}: extra_body must be an object")
+            raise _bad(where, "extra_body must be an object", "extra_body")
         ref = item.get("input_reference")
         if ref is not None and not isinstance(ref, (str, Mapping)):
-            raise ValueError(f"{where}: input_reference must be a path or an object")
+            raise _bad(where, "input_reference must be a path or an object", "input_reference")
         seconds = item.get("seconds")
         if seconds is not None and (
             isinstance(seconds, bool) or not isinstance(seconds, (int, str))
         ):
-            raise ValueError(f"{where}: seconds must be an integer or a string")
+            raise _bad(where, "seconds must be an integer or a string", "seconds")
         request = BatchRequest(
             prompt=item.get("prompt"),  # type: ignore[arg-type] # checked below
             model=item.get("model"),
@@ -128,15 +191,18 @@ def coerce_request(item: BatchRequest | Mapping[str, Any] | str, *, where: str) 
             fit=item.get("fit"),
             name=item.get("name"),
             extra_body=extra,
+            where=where,
         )
     else:
         raise TypeError(f"{where}: expected a BatchRequest, a mapping or a prompt string")
+    if request.where is None:
+        request = attrs.evolve(request, where=where)
     if not isinstance(request.prompt, str) or not request.prompt.strip():
-        raise ValueError(f"{where}: a non-empty prompt is required")
+        raise _bad(where, "a non-empty prompt is required", "prompt")
     if request.name is not None:
         _check_name(request.name, where)
     if request.fit is not None and request.fit not in FITS:
-        raise ValueError(f"{where}: fit must be one of {', '.join(FITS)}")
+        raise _bad(where, f"fit must be one of {', '.join(FITS)}", "fit")
     return request
 
 
@@ -146,9 +212,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 def _check_name(name: str, where: str) -> None:
     parts = Path(name).parts
     if Path(name).is_absolute() or ".." in parts or not parts or name.endswith(("/", "\\")):
-        raise ValueError(f"{where}: name must be a relative file name inside the output directory")
+        raise _bad(where, "name must be a relative file name inside the output directory", "name")
     if _CONTROL.search(name):
-        raise ValueError(f"{where}: name must not contain control characters")
+        raise _bad(where, "name must not contain control characters", "name")
 
 
 def _resolve_reference(request: BatchRequest, base: Path) -> BatchRequest:
@@ -158,8 +224,11 @@ def _resolve_reference(request: BatchRequest, base: Path) -> BatchRequest:
     return request
 
 
-def _parse_jsonl(text: str, source: str) -> list[tuple[int, BatchRequest]]:
+def _parse_jsonl(
+    text: str, source: str
+) -> tuple[list[tuple[int, BatchRequest]], list[InputProblem]]:
     found: list[tuple[int, BatchRequest]] = []
+    problems: list[InputProblem] = []
     # Only "\n" ends a line: JSON may hold U+2028, U+0085 and others unescaped.
     for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
@@ -168,36 +237,45 @@ def _parse_jsonl(text: str, source: str) -> list[tuple[int, BatchRequest]]:
         try:
             item = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{where}: not valid JSON ({exc.msg})") from None
+            problems.append(InputProblem(where, f"not valid JSON ({exc.msg})"))
+            continue
         if not isinstance(item, (dict, str)):
-            raise ValueError(f"{where}: each line must be a JSON object or a prompt string")
-        found.append((number, coerce_request(item, where=where)))
-    return found
+            problems.append(
+                InputProblem(where, "each line must be a JSON object or a prompt string")
+            )
+            continue
+        try:
+            found.append((number, coerce_request(item, where=where)))
+        except BatchInputError as exc:
+            problems.extend(exc.problems)
+    return found, problems
 
 
-def _parse_csv(text: str, source: str) -> list[tuple[int, BatchRequest]]:
+def _parse_csv(text: str, source: str) -> tuple[list[tuple[int, BatchRequest]], list[InputProblem]]:
     # strict: a stray quote is an error here, not a field swallowing the rows after it
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     read_to = [0]  # the last line of the last complete row
+    problems: list[InputProblem] = []
     try:
-        return _read_csv_rows(reader, source, read_to)
+        found = _read_csv_rows(reader, source, read_to, problems)
     except csv.Error as exc:
-        raise ValueError(
-            f"{source}:{read_to[0] + 1}: malformed CSV in the row starting here ({exc})"
-        ) from None
+        where = f"{source}:{read_to[0] + 1}"
+        problems.append(InputProblem(where, f"malformed CSV in the row starting here ({exc})"))
+        raise BatchInputError(problems) from None
+    return found, problems
 
 
 def _read_csv_rows(
-    reader: csv.DictReader[str], source: str, read_to: list[int]
+    reader: csv.DictReader[str], source: str, read_to: list[int], problems: list[InputProblem]
 ) -> list[tuple[int, BatchRequest]]:
     columns = [c.strip() for c in (reader.fieldnames or [])]
+    known = FIELDS[:-1]  # every field but extra_body
     if "prompt" not in columns:
-        raise ValueError(f"{source}: the first row must name the columns, including 'prompt'")
-    unknown = sorted(set(columns) - set(FIELDS[:-1]))
+        raise _bad(source, "the first row must name the columns, including 'prompt'")
+    unknown = sorted(set(columns) - set(known))
     if unknown:
-        raise ValueError(
-            f"{source}: unknown column(s) {', '.join(unknown)}; known: {', '.join(FIELDS[:-1])}"
-        )
+        reason = f"unknown column(s) {', '.join(unknown)}; known: {', '.join(known)}"
+        raise _bad(source, reason, unknown[0])
     read_to[0] = reader.line_num
     found: list[tuple[int, BatchRequest]] = []
     for row in reader:
@@ -207,9 +285,13 @@ def _read_csv_rows(
         if not any(values.values()):
             continue
         if None in row:
-            raise ValueError(f"{source}:{number}: more cells than columns")
+            problems.append(InputProblem(f"{source}:{number}", "more cells than columns"))
+            continue
         cleaned = {k: v for k, v in values.items() if v != ""}
-        found.append((number, coerce_request(cleaned, where=f"{source}:{number}")))
+        try:
+            found.append((number, coerce_request(cleaned, where=f"{source}:{number}")))
+        except BatchInputError as exc:
+            problems.extend(exc.problems)
     return found
 
 
@@ -228,17 +310,32 @@ def read_requests(path: str | os.PathLike[str]) -> list[BatchRequest]:
         The requests in file order.
 
     Raises:
-        ValueError: A malformed line, naming the file and line number.
+        BatchInputError: Malformed lines (a ``ValueError``): every one, each naming the
+            file and line number.
         OSError: The file cannot be read.
+    """
+    requests, problems = read_lines(path)
+    if problems:
+        raise BatchInputError(problems)
+    return requests
+
+
+def read_lines(path: str | os.PathLike[str]) -> tuple[list[BatchRequest], list[InputProblem]]:
+    """:func:`read_requests` that returns the good lines and the problems of the bad ones.
+
+    A problem with the whole file (its header row, a CSV quote that never closes) leaves
+    no good lines.
     """
     file = Path(path)
     text = file.read_text(encoding="utf-8-sig")
     source = file.name
-    parsed = (
-        _parse_csv(text, source) if file.suffix.lower() == ".csv" else _parse_jsonl(text, source)
-    )
+    parse = _parse_csv if file.suffix.lower() == ".csv" else _parse_jsonl
+    try:
+        parsed, problems = parse(text, source)
+    except BatchInputError as exc:
+        return [], list(exc.problems)
     base = file.parent
-    return [_resolve_reference(request, base) for _, request in parsed]
+    return [_resolve_reference(request, base) for _, request in parsed], problems
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")

@@ -8,7 +8,9 @@ from typing import Any
 import click
 
 from videoclient import AsyncVideoClient
-from videoclient.batch import BatchSummary, read_requests, run_batch
+from videoclient.batch import BatchInputError, BatchSummary, InputProblem, run_batch
+from videoclient.batch._check import find_problems
+from videoclient.batch._input import read_lines
 
 from . import _errors as codes
 from ._output import Output
@@ -16,6 +18,10 @@ from ._progress import BatchBoard
 from ._settings import common_options, settings
 
 __all__ = ["COMMANDS"]
+
+
+def _line_order(problem: InputProblem) -> int:
+    return problem.line or 0
 
 
 def _summary_lines(summary: BatchSummary) -> list[str]:
@@ -116,10 +122,16 @@ def batch(
     """
     opts = settings(ctx)
     out = Output(opts)
-    requests = read_requests(file)
+    requests, problems = read_lines(file)
+    if not requests and problems:  # nothing to check further
+        raise BatchInputError(problems)
     target = out_dir if out_dir is not None else Path(file.stem + "-videos")
 
     async def work(client: AsyncVideoClient) -> BatchSummary:
+        # Every bad line at once: unreadable ones and those the client's checks refuse.
+        found = sorted([*problems, *await find_problems(client, requests)], key=_line_order)
+        if found:
+            raise BatchInputError(found)
         with BatchBoard(out, len(requests)) as board:
             return await run_batch(
                 client,

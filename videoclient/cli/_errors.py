@@ -14,7 +14,7 @@ from videoclient import (
     VideoFailedError,
     WaitTimeoutError,
 )
-from videoclient.batch import JournalError
+from videoclient.batch import BatchInputError, JournalError
 
 __all__ = ["API_ERROR", "JOB_FAILED", "OK", "USAGE", "describe", "flag_names", "in_flags"]
 
@@ -69,6 +69,12 @@ def describe(exc: BaseException) -> tuple[int, str, dict[str, Any]]:
     if isinstance(exc, OSError):
         text = f"{exc.strerror}: {exc.filename}" if exc.filename and exc.strerror else str(exc)
         return USAGE, text, {"type": kind}
+    if isinstance(exc, BatchInputError):
+        problems = [
+            {"where": p.where, "line": p.line, "field": p.field, "reason": p.reason}
+            for p in exc.problems
+        ]
+        return USAGE, str(exc), {"type": kind, "problems": problems}
     if isinstance(exc, (ValueError, TypeError, JournalError)):
         return USAGE, str(exc), {"type": kind}
     return JOB_FAILED, f"unexpected {kind}: {exc} (run with --debug for details)", {"type": kind}

@@ -33,6 +33,7 @@ from .._io.disk import (
 )
 from .._io.filewriter import FileWriter
 from .._sansio.callbacks import notify
+from .._sansio.display import downloads
 from .._sansio.http import Request, Response
 from .._sansio.models import Video
 from .._sansio.options import CallOptions, RequestOptions
@@ -237,6 +238,7 @@ class TransferOperations(VideoOperations):
             tmp.unlink(missing_ok=True)
             raise
         log.debug("downloaded %s (%s, %d bytes) to %s", vid, variant, reader.done, path)
+        downloads.record(vid, variant, str(path))  # a notebook's Video card plays it
         return path
 
     async def download_content(

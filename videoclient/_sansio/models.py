@@ -16,6 +16,8 @@ from typing import Any
 
 import attrs
 
+from .display import video_html
+
 __all__ = [
     "PENDING_STATUSES",
     "DeletedVideo",
@@ -91,6 +93,18 @@ class Video:
     def is_completed(self) -> bool:
         """True when the status is ``completed``."""
         return self.status == "completed"
+
+    def _repr_html_(self) -> str:
+        """A card for notebooks: id, status, progress bar, error, and once the client
+        downloaded it, a ``<video>`` player with the thumbnail as poster.
+
+        .. versionadded:: 0.1.0
+        """
+        return video_html(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """The card as ``text/html`` and the repr as ``text/plain`` (IPython's protocol)."""
+        return {"text/html": video_html(self), "text/plain": repr(self)}
 
 
 @attrs.frozen

@@ -269,8 +269,9 @@ def list_(ctx: click.Context, limit: int, order: str, after: str | None, all_pag
         return list(page.data)
 
     videos = settings(ctx).run(work)
-    human = video_table(videos) if videos else ["no videos"]
-    Output(settings(ctx)).result(videos, human, [v.id for v in videos])
+    out = Output(settings(ctx))
+    human = video_table(videos, out.width) if videos else ["no videos"]
+    out.result(videos, human, [v.id for v in videos])
 
 
 @click.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ from videoclient import Video
 
 from ._settings import Settings
 
-__all__ = ["Output", "to_json", "video_lines", "video_table"]
+__all__ = ["Output", "failure_lines", "to_json", "video_lines", "video_table"]
 
 
 def to_json(value: Any) -> Any:
@@ -84,8 +85,17 @@ def video_lines(video: Video) -> list[str]:
     return [f"{name + ':':<{width + 1}} {value}" for name, value in rows if value is not None]
 
 
-def video_table(videos: Sequence[Video]) -> list[str]:
-    """Jobs as an aligned table with a header row."""
+#: Columns a narrow terminal drops first, in order (ID, STATUS and PROMPT stay).
+_DROP_ORDER = ("CREATED", "MODEL", "SECONDS", "SIZE", "PROGRESS")
+_MIN_PROMPT = 12
+
+
+def video_table(videos: Sequence[Video], width: int | None = None) -> list[str]:
+    """Jobs as an aligned table with a header row.
+
+    With ``width`` (a terminal's columns), no line is longer: the prompt is shortened
+    first, then the least useful columns are left out, so nothing wraps mid-word.
+    """
     header = ("ID", "STATUS", "PROGRESS", "MODEL", "SIZE", "SECONDS", "CREATED", "PROMPT")
     rows = [
         (
@@ -96,15 +106,49 @@ def video_table(videos: Sequence[Video]) -> list[str]:
             v.size or "-",
             v.seconds or "-",
             _when(v.created_at),
-            _short(v.prompt, 40),
+            " ".join((v.prompt or "").split()),
         )
         for v in videos
     ]
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    return [
-        "  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
-        for row in [header, *rows]
-    ]
+    keep = list(range(len(header)))
+
+    def widths(prompt_width: int) -> list[int]:
+        found = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+        found[-1] = min(found[-1], prompt_width)
+        return found
+
+    prompt_width = 40
+    if width is not None:
+        for name in (None, *_DROP_ORDER):
+            if name is not None:
+                keep.remove(header.index(name))
+            cols = widths(10**6)
+            fixed = sum(cols[i] + 2 for i in keep if i != len(header) - 1)
+            prompt_width = max(_MIN_PROMPT, min(cols[-1], width - fixed))
+            if fixed + prompt_width <= width:
+                break
+        prompt_width = max(len("PROMPT"), min(prompt_width, width - fixed))
+    cols = widths(prompt_width)
+    lines = []
+    for row in [header, *rows]:
+        cells = [_short(str(row[i]), cols[i]).ljust(cols[i]) for i in keep]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def failure_lines(videos: Sequence[Video], width: int | None = None) -> list[str]:
+    """A line per job that did not complete, saying why (cut to ``width`` if given)."""
+    lines = []
+    for v in videos:
+        if v.is_completed or v.is_pending:
+            continue
+        head, reason = f"{v.id} {v.status}", "no reason given"
+        if v.error is not None:
+            head += f" ({v.error.code})" if v.error.code else ""
+            reason = v.error.message or "no reason given"
+        line = f"{head}: {reason}"
+        lines.append(_short(line, width) if width is not None else line)
+    return lines
 
 
 class Output:
@@ -125,6 +169,13 @@ class Output:
     def terminal(self) -> bool:
         """True when stdout is a terminal (progress bars may draw)."""
         return sys.stdout.isatty()
+
+    @property
+    def width(self) -> int | None:
+        """The terminal's columns when stdout is one (tables are fitted to it)."""
+        if not self.terminal:
+            return None
+        return shutil.get_terminal_size().columns
 
     @property
     def progress(self) -> bool:

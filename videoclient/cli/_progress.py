@@ -32,12 +32,32 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} GB"  # pragma: no cover
 
 
-def _rich_progress(*columns: Any) -> Any:
+def _console() -> Any:
     from rich.console import Console
+
+    return Console(file=sys.stdout, highlight=False)
+
+
+def _rich_progress(*columns: Any, console: Any = None) -> Any:
     from rich.progress import Progress
 
-    console = Console(file=sys.stdout, highlight=False)
-    return Progress(*columns, console=console, transient=False)
+    return Progress(*columns, console=console or _console(), transient=False)
+
+
+def _fitted(console: Any, others: int, label: int) -> tuple[Any, Any]:
+    """A label column and a bar sized so a line fits ``console``'s width: ``others`` is
+    what the remaining columns take; the label gets at least ``label`` columns, and is
+    cut with an ellipsis rather than wrapped (rich would squeeze the figures instead)."""
+    from rich.progress import BarColumn, TextColumn
+    from rich.table import Column
+
+    bar = max(10, min(40, console.width - others - label))
+    room = max(label, console.width - others - bar - 1)
+    text = TextColumn(
+        "{task.description}",
+        table_column=Column(no_wrap=True, overflow="ellipsis", max_width=room),
+    )
+    return text, BarColumn(bar_width=bar)
 
 
 class JobBars:
@@ -52,14 +72,18 @@ class JobBars:
 
     def __enter__(self) -> JobBars:
         if self.live:
-            from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+            console = _console()
+            # percentage 4, a status ~11, the clock 7, four gaps
+            label, bar = _fitted(console, others=4 + 11 + 7 + 5, label=38)
             self._bars = _rich_progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
+                label,
+                bar,
                 TaskProgressColumn(),
                 TextColumn("{task.fields[status]}"),
                 TimeElapsedColumn(),
+                console=console,
             )
             self._bars.start()
         return self
@@ -80,12 +104,32 @@ class JobBars:
                     video.id, total=100, status=video.status
                 )
             self._bars.update(task, completed=done, status=video.status)
+            if not video.is_pending:  # ended: its clock stops with it, failed or not
+                self._bars.stop_task(task)
             return
         before = self._seen.get(video.id)
         step = done // 25
         if before is None or before[0] != video.status or before[1] != step:
             self._seen[video.id] = (video.status, step)
             click.echo(f"{video.id}: {video.status} {done}%")
+
+
+def _rate_column() -> Any:
+    """Bytes per second: the recent rate while running, the average once done (rich's own
+    column shows ``?`` for a file that arrived faster than it samples)."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.speed
+            if task.finished and task.elapsed:
+                speed = task.completed / task.elapsed
+            if speed is None:
+                return Text("", style="progress.data.speed")
+            return Text(f"{human_bytes(speed)}/s", style="progress.data.speed")
+
+    return RateColumn()
 
 
 class ByteBar:
@@ -101,20 +145,18 @@ class ByteBar:
 
     def __enter__(self) -> ByteBar:
         if self.live:
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                TextColumn,
-                TimeRemainingColumn,
-                TransferSpeedColumn,
-            )
+            from rich.progress import DownloadColumn, TimeRemainingColumn
 
+            console = _console()
+            # "123.4/567.8 MB" 14, "123.4 MB/s" 10, the time left 7, four gaps
+            label, bar = _fitted(console, others=14 + 10 + 7 + 5, label=34)
             self._bars = _rich_progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
+                label,
+                bar,
                 DownloadColumn(),
-                TransferSpeedColumn(),
+                _rate_column(),
                 TimeRemainingColumn(),
+                console=console,
             )
             self._task = self._bars.add_task(self.label, total=None)
             self._bars.start()
@@ -161,7 +203,7 @@ class BatchBoard:
                 TimeElapsedColumn(),
                 TextColumn("{task.description}"),
             )
-            self._task = self._bars.add_task("", total=self.total)
+            self._task = self._bars.add_task(self._text(), total=self.total)
             self._bars.start()
         return self
 
@@ -170,11 +212,16 @@ class BatchBoard:
             self._bars.stop()
 
     def counts(self) -> dict[str, int]:
-        """Lines by status, in a fixed order, zero counts left out."""
+        """Lines by status, in a fixed order, zero counts left out; lines not started
+        yet count as ``pending``."""
         counts = {s: 0 for s in _BATCH_ORDER}
         for status in self._status.values():
             counts[status] = counts.get(status, 0) + 1
+        counts["pending"] += max(0, self.total - len(self._status))  # not started yet
         return {s: n for s, n in counts.items() if n}
+
+    def _text(self) -> str:
+        return " · ".join(f"{n} {s}" for s, n in self.counts().items())
 
     def __call__(self, event: BatchEvent) -> None:
         changed = self._status.get(event.line) != event.status
@@ -182,8 +229,7 @@ class BatchBoard:
         self.concurrency = event.concurrency
         if self._bars is not None:
             ended = sum(1 for s in self._status.values() if s in _ENDED)
-            text = " · ".join(f"{n} {s}" for s, n in self.counts().items())
-            self._bars.update(self._task, completed=ended, description=text)
+            self._bars.update(self._task, completed=ended, description=self._text())
         elif changed and self.out.progress:
             click.echo(self._line(event))
 

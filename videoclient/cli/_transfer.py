@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from videoclient import AsyncVideoClient, Video, VideoFailedError
+from videoclient._io.disk import default_filename
 
 from . import _errors as codes
 from ._jobs import (
@@ -20,7 +21,7 @@ from ._jobs import (
     wait_for,
     wait_options,
 )
-from ._output import Output, video_lines, video_table
+from ._output import Output, failure_lines, video_lines, video_table
 from ._progress import ByteBar, JobBars, human_bytes
 from ._settings import common_options, settings
 
@@ -67,7 +68,8 @@ def wait(
     if len(videos) == 1:
         out.result(videos[0], video_lines(videos[0]), [videos[0].id])
     else:
-        out.result(videos, video_table(videos), [v.id for v in videos])
+        human = [*video_table(videos, out.width), *failure_lines(videos, out.width)]
+        out.result(videos, human, [v.id for v in videos])
     if any(not v.is_completed for v in videos):
         ctx.exit(codes.JOB_FAILED)
 
@@ -86,6 +88,8 @@ async def _fetch(
     overwrite: bool,
 ) -> Path:
     name = Path(target).name
+    if Path(target).is_dir():  # noqa: ASYNC240 - one stat; the file is named for the job
+        name = default_filename(video_id, variant)
     label = f"{variant} {name}" if variant != "video" else name
     with ByteBar(out, f"downloading {label}") as bar:
         return await client.videos.download(

@@ -127,11 +127,12 @@ def cli() -> None:
 
 def _register() -> None:
     from ._batch import COMMANDS as batch
+    from ._gallery import COMMANDS as gallery
     from ._jobs import COMMANDS as jobs
     from ._serve import COMMANDS as serve
     from ._transfer import COMMANDS as transfer
 
-    for command in (*jobs, *transfer, *batch, *serve):
+    for command in (*jobs, *transfer, *batch, *gallery, *serve):
         cli.add_command(command)
 
 

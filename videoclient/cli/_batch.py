@@ -8,11 +8,13 @@ from typing import Any
 import click
 
 from videoclient import AsyncVideoClient
-from videoclient.batch import BatchInputError, BatchSummary, InputProblem, run_batch
+from videoclient.batch import BatchEvent, BatchInputError, BatchSummary, InputProblem, run_batch
 from videoclient.batch._check import find_problems
+from videoclient.batch._gallery import GALLERY_NAME
 from videoclient.batch._input import read_lines
 
 from . import _errors as codes
+from ._gallery import Sheet
 from ._output import Output
 from ._progress import BatchBoard
 from ._settings import common_options, settings
@@ -97,6 +99,11 @@ def _summary_json(summary: BatchSummary) -> dict[str, Any]:
     show_default=True,
     help="Tries again of a step after transient errors, within one run.",
 )
+@click.option(
+    "--no-gallery",
+    is_flag=True,
+    help="Do not write the contact sheet (index.html with thumbnails) beside the videos.",
+)
 @common_options
 @click.pass_context
 def batch(
@@ -109,6 +116,7 @@ def batch(
     wait_timeout: float | None,
     poll_interval: float | None,
     retries: int,
+    no_gallery: bool,
 ) -> None:
     """Generate a video for every line of FILE (.jsonl or .csv); rerun to resume.
 
@@ -119,6 +127,10 @@ def batch(
 
     A killed run started again with the same journal never submits a line twice: it
     resumes waiting and downloading where it stopped and retries only what failed.
+
+    The videos' directory also gets index.html, a contact sheet with a card per line
+    (thumbnail, prompt, status, error, link to the MP4), rewritten as lines finish;
+    'videoclient gallery DIR' rebuilds it from the journal.
     """
     opts = settings(ctx)
     out = Output(opts)
@@ -132,30 +144,40 @@ def batch(
         found = sorted([*problems, *await find_problems(client, requests)], key=_line_order)
         if found:
             raise BatchInputError(found)
+        sheet = None if no_gallery else Sheet(target, requests, f"videoclient batch: {file.name}")
+
+        def on_event(event: BatchEvent) -> None:
+            board(event)
+            if sheet is not None:
+                sheet(event)
+
         with BatchBoard(out, len(requests)) as board:
-            return await run_batch(
+            summary = await run_batch(
                 client,
                 requests,
                 out_dir=target,
                 journal=journal,
                 concurrency=concurrency,
                 overwrite=overwrite,
-                on_event=board,
+                on_event=on_event,
                 wait_timeout=wait_timeout,
                 poll_interval=poll_interval,
                 retries=retries,
             )
+        if sheet is not None:
+            await sheet.fetch_thumbnails(client)
+        return summary
 
     try:
         summary = opts.run(work)
     except KeyboardInterrupt:
         click.echo("videoclient: stopped; run the same command again to resume", err=True)
         ctx.exit(codes.INTERRUPTED)
-    out.result(
-        _summary_json(summary),
-        _summary_lines(summary),
-        [str(p) for p in summary.outputs],
-    )
+    data, lines = _summary_json(summary), _summary_lines(summary)
+    if not no_gallery and (target / GALLERY_NAME).is_file():
+        data["gallery"] = str(target / GALLERY_NAME)
+        lines.insert(0, f"contact sheet: {target / GALLERY_NAME}")
+    out.result(data, lines, [str(p) for p in summary.outputs])
     if summary.failed:
         ctx.exit(codes.JOB_FAILED)
 

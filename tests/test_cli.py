@@ -53,7 +53,7 @@ def new_video(run: Any, prompt: str = "a kite", *extra: str) -> Any:
 
 
 def test_help_lists_every_command(run: Any) -> None:
-    """--help names all twelve commands."""
+    """--help names all thirteen commands."""
     out = run("--help").stdout
     for name in (
         "create",
@@ -67,6 +67,7 @@ def test_help_lists_every_command(run: Any) -> None:
         "download",
         "generate",
         "batch",
+        "gallery",
         "serve",
     ):
         assert f"  {name}" in out

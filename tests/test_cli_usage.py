@@ -203,3 +203,16 @@ def test_python_m_emulator_refuses_without_the_extra(
     assert emulator_main(["--port", "0"], prog="python -m videoclient.emulator") == 2
     err = capsys.readouterr().err
     assert "pip install 'videoclient[emulator]'" in err and "missing: av" in err
+
+
+def test_an_interrupt_under_json_is_a_json_error(run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C under --json: one JSON document on stderr too, exit 130."""
+    from videoclient.cli._settings import Settings
+
+    def interrupted(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Settings, "run", interrupted)
+    result = run("--json", "get", "video_1")
+    assert result.exit_code == 130
+    assert json.loads(result.stderr)["error"]["message"] == "interrupted"

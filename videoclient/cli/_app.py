@@ -53,6 +53,13 @@ def _usage_error(exc: click.ClickException, args: Sequence[str]) -> int:
     return exc.exit_code
 
 
+def _interrupted(opts: Settings) -> None:
+    if opts.json:
+        Output(opts).error("interrupted", {"type": "KeyboardInterrupt"})
+    else:
+        click.echo("videoclient: interrupted", err=True)
+
+
 class _Group(click.Group):
     """Turns every failure of a command into one line on stderr and an exit code."""
 
@@ -73,7 +80,7 @@ class _Group(click.Group):
         except click.ClickException as exc:
             code = _usage_error(exc, argv)
         except click.Abort:
-            click.echo("videoclient: interrupted", err=True)
+            _interrupted(Settings(json=_wants_json(argv)))
             code = codes.INTERRUPTED
         if standalone_mode:
             sys.exit(code)
@@ -85,7 +92,7 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
-            click.echo("videoclient: interrupted", err=True)
+            _interrupted(settings(ctx))
             ctx.exit(codes.INTERRUPTED)
         except Exception as exc:
             opts = settings(ctx)

@@ -171,7 +171,7 @@ def batch(
     try:
         summary = opts.run(work)
     except KeyboardInterrupt:
-        click.echo("videoclient: stopped; run the same command again to resume", err=True)
+        out.note("stopped; run the same command again to resume", {"type": "KeyboardInterrupt"})
         ctx.exit(codes.INTERRUPTED)
     data, lines = _summary_json(summary), _summary_lines(summary)
     if not no_gallery and (target / GALLERY_NAME).is_file():

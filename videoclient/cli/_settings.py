@@ -62,12 +62,15 @@ class Settings:
         require_emulator_packages()
         from videoclient.emulator import Emulator, EmulatorConfig
 
-        from ._local import local_data_dir, own_local_dir, serving_url
+        from ._local import LocalBusy, local_data_dir, own_local_dir, serving_url
 
         directory = local_data_dir()
         with own_local_dir(directory) as owned:
             if not owned:  # a ``serve --local`` holds it: share that one
-                yield LOCAL_API_KEY, serving_url(directory)
+                url = serving_url(directory)
+                if url is None:  # it stopped just now: never fall back to the default URL
+                    raise LocalBusy(f"the local emulator in {directory} is busy; try again")
+                yield LOCAL_API_KEY, url
                 return
             config = EmulatorConfig(render_seconds=self.local_render_seconds, data_dir=directory)
             with Emulator(config).in_thread() as emu:

@@ -52,6 +52,8 @@ class BodyReader:
         raw: Read large bodies straight off the socket into reused buffers
             (:mod:`videoclient._io.receiver`): :meth:`next_chunk` then also hands out
             memoryviews, which the caller gives back with :meth:`recycle`.
+        locate: For an asset at a signed URL named by the job (Runway): reads the job
+            again for a fresh URL. A 403 (the URL expired) calls it once and continues.
     """
 
     def __init__(
@@ -64,8 +66,10 @@ class BodyReader:
         on_restart: Callable[[], Awaitable[None]] | None,
         *,
         raw: bool = False,
+        locate: Callable[[], Awaitable[Request]] | None = None,
     ) -> None:
         self._videos = videos
+        self._locate = locate
         self._transport: Transport = videos._session.transport()
         self._video_id = video_id
         self._req = req
@@ -114,6 +118,13 @@ class BodyReader:
             raise err from exc
         except APIStatusError as exc:
             await stack.aclose()
+            if exc.status_code == 403 and self._locate is not None:
+                # A signed URL that expired (or was refused): the job names a fresh one.
+                locate, self._locate = self._locate, None  # once: a second 403 stands
+                log.debug("content URL refused (403); reading the job for a fresh one")
+                self._req = await locate()
+                await self._connect(known=known)
+                return
             if exc.status_code == 416 and "Range" in headers:
                 # The server will not serve the rest as asked: take the whole asset again.
                 self._use_ranges = False
@@ -205,7 +216,7 @@ class BodyReader:
         """Continue after a break: ask for the rest through the transport's one attempt loop
         (which waits, spends a retry, and re-raises ``exc`` when none is left)."""
         await self.aclose()
-        log.debug("resuming %s at byte %d after %s", self._req.path, self.done, type(exc).__name__)
+        log.debug("resuming %s at byte %d after %s", self._req.shown, self.done, type(exc).__name__)
         await self._connect(known=self.meta, after=exc)
 
     async def aclose(self) -> None:

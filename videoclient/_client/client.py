@@ -8,6 +8,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from .._providers.openai import OPENAI
+from .._providers.runway import RUNWAY
+from .._providers.runway import auth as runway_auth
+from .._sansio.adapter import Provider
 from .._sansio.config import (
     DEFAULT_TIMEOUT,
     ClientConfig,
@@ -82,7 +85,7 @@ class AsyncVideoClient:
 
     def _init(self, config: ClientConfig) -> None:
         self._config = config
-        self._session = Session(config, OPENAI)
+        self._session = Session(config, _PROVIDERS[config.provider])
         self.videos = AsyncVideos(self._session)
 
     @classmethod
@@ -146,6 +149,61 @@ class AsyncVideoClient:
         )
         return cls.from_config(config)
 
+    @classmethod
+    def runway(
+        cls,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        api_version: str = runway_auth.API_VERSION,
+        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
+        max_connections: int = 100,
+        ssl: SSLOption = None,
+    ) -> Self:
+        """A client for Runway's API, behind the same ``client.videos``.
+
+        Sends ``Authorization: Bearer KEY`` and ``X-Runway-Version`` on every request.
+        Runway has no list, remix, edit, extend or characters (those raise
+        :class:`~videoclient.UnsupportedOperationError` before any request); ``delete``
+        cancels a pending or running task. Downloads fetch the task's signed output URL
+        with no credential, and read the task again for a fresh URL once if it expired.
+        Waits poll no more often than every 5 s unless ``poll_interval`` is given.
+
+        Args:
+            api_key: The key; defaults to ``RUNWAYML_API_SECRET``.
+            base_url: The API root; defaults to ``RUNWAYML_BASE_URL``, else
+                ``https://api.dev.runwayml.com`` (paths are ``/v1/...`` below it).
+            api_version: Sent as ``X-Runway-Version``.
+
+        .. versionadded:: 0.1.0
+        """
+        key = api_key if api_key is not None else os.environ.get(runway_auth.KEY_ENV_VAR)
+        url = (
+            base_url or os.environ.get(runway_auth.BASE_URL_ENV_VAR) or runway_auth.DEFAULT_BASE_URL
+        )
+        config = ClientConfig(
+            base_url=url.rstrip("/"),
+            api_key=Secret(key) if key else None,
+            api_version=api_version,
+            timeout=Timeout.coerce(timeout),
+            max_retries=max_retries,
+            default_headers=default_headers,
+            default_query=default_query,
+            max_connections=max_connections,
+            ssl=ssl,
+            key_env_var=runway_auth.KEY_ENV_VAR,
+            provider="runway",
+        )
+        return cls.from_config(config)
+
+    @property
+    def provider(self) -> str:
+        """The API this client speaks: ``"openai"`` or ``"runway"``."""
+        return self._config.provider
+
     @property
     def config(self) -> ClientConfig:
         """The frozen configuration this client was built with."""
@@ -182,6 +240,10 @@ class AsyncVideoClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._config.base_url!r})"
+
+
+#: The pure package of each API, by :attr:`ClientConfig.provider`.
+_PROVIDERS: dict[str, Provider] = {"openai": OPENAI, "runway": RUNWAY}
 
 
 class AsyncVideos(GenerateOperations):

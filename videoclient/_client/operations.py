@@ -46,7 +46,7 @@ class VideoOperations:
         session = self._session
         opts = session.options(options)
         transport = session.transport()
-        if req.form is not None:
+        if req.form is not None or req.inline_files:
             req = await resolve_off_loop(req)  # reads the caller's files in a worker thread
         resp = await transport.send(req, opts)
         record(resp)
@@ -91,6 +91,9 @@ class VideoOperations:
             ValueError, TypeError, OSError: Bad arguments, before anything is sent.
             APIStatusError: The server refused the job.
         """
+        self._session.require("create")
+        if input_reference is not None:
+            self._session.require("image_input")
         opts = dict(options)
         req = self._session.provider.build_create(
             prompt=prompt,
@@ -107,6 +110,7 @@ class VideoOperations:
 
     async def retrieve(self, video_id: str, **options: Unpack[RequestOptions]) -> Video:
         """Fetch the latest state of a job."""
+        self._session.require("retrieve")
         video: Video = await self._call(
             self._session.provider.build_retrieve(video_id), Video, options
         )
@@ -127,6 +131,7 @@ class VideoOperations:
             order: ``"asc"`` or ``"desc"`` by creation time.
             after: The ``last_id`` of the previous page.
         """
+        self._session.require("list")
         req = self._session.provider.build_list(limit=limit, order=order, after=after)
         page: VideoPage = await self._call(req, VideoPage, options)
         return page
@@ -144,12 +149,14 @@ class VideoOperations:
         Arguments are checked now; nothing is sent until iteration starts. Use
         :meth:`AsyncPager.pages` to walk whole pages, or :meth:`list_page` for one.
         """
+        self._session.require("list")
         self._session.provider.build_list(limit=limit, order=order, after=after)
         self._session.options(options)
         return AsyncPager(self, limit=limit, order=order, after=after, options=dict(options))
 
     async def delete(self, video_id: str, **options: Unpack[RequestOptions]) -> DeletedVideo:
-        """Delete a completed or failed job and its assets."""
+        """Delete a job: a finished one and its assets; on Runway, a pending one is cancelled."""
+        self._session.require("delete")
         deleted: DeletedVideo = await self._call(
             self._session.provider.build_delete(video_id), DeletedVideo, options
         )
@@ -159,6 +166,7 @@ class VideoOperations:
         self, video_id: str, *, prompt: str, **options: Unpack[RequestOptions]
     ) -> Video:
         """Start a new job that remixes a completed one with a new prompt."""
+        self._session.require("remix")
         opts = dict(options)
         req = self._session.provider.build_remix(
             video_id, prompt=prompt, extra_body=_split_body(opts)
@@ -174,6 +182,7 @@ class VideoOperations:
                 MP4 file (path, bytes, binary file, tuple; streamed as multipart).
             prompt: How to edit it.
         """
+        self._session.require("edit")
         opts = dict(options)
         req = self._session.provider.build_edit(
             video=video, prompt=prompt, extra_body=_split_body(opts)
@@ -191,6 +200,7 @@ class VideoOperations:
             prompt: What happens next.
             seconds: Length of the new segment.
         """
+        self._session.require("extend")
         opts = dict(options)
         req = self._session.provider.build_extend(
             video=video, prompt=prompt, seconds=seconds, extra_body=_split_body(opts)
@@ -202,6 +212,7 @@ class VideoOperations:
         self, *, name: str, video: FileInput, **options: Unpack[RequestOptions]
     ) -> VideoCharacter:
         """Create a character from an uploaded video (1 to 80 character name)."""
+        self._session.require("characters")
         opts = dict(options)
         req = self._session.provider.build_create_character(
             name=name, video=video, extra_body=_split_body(opts)
@@ -213,6 +224,7 @@ class VideoOperations:
         self, character_id: str, **options: Unpack[RequestOptions]
     ) -> VideoCharacter:
         """Fetch a character."""
+        self._session.require("characters")
         req = self._session.provider.build_get_character(character_id)
         character: VideoCharacter = await self._call(req, VideoCharacter, options)
         return character

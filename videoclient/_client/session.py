@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._sansio.adapter import Provider
+from .._sansio.adapter import Provider, require
 from .._sansio.config import ClientConfig
 from .._sansio.errors import APIConnectionError
 from .._sansio.options import CallOptions, resolve_options
@@ -53,6 +53,10 @@ class Session:
         if not options:
             return self.default_options
         return resolve_options(self.config, options)
+
+    def require(self, operation: str) -> None:
+        """UnsupportedOperationError (before any request) unless the provider has ``operation``."""
+        require(self.provider, operation)
 
     def transport(self) -> Transport:
         """The transport, created on first use."""

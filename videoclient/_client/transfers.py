@@ -32,6 +32,7 @@ from .._io.disk import (
     temp_path,
 )
 from .._io.filewriter import FileWriter
+from .._sansio import validate as v
 from .._sansio.callbacks import notify
 from .._sansio.display import downloads
 from .._sansio.http import Request, Response
@@ -96,15 +97,59 @@ class TransferOperations(VideoOperations):
         .. versionadded:: 0.1.0
         """
         vid = _id_of(video_id)
-        req = self._session.provider.build_content(vid, variant=variant)
+        req = self._content_request(vid, variant)
         opts = self._session.options(options)
-        return self._open_stream(vid, req, opts, dict(options))
+        return self._open_stream(vid, variant, req, opts, dict(options))
+
+    def _content_request(self, video_id: str, variant: str) -> Request:
+        """The content request (checked now): the asset itself, or the job that names it."""
+        self._session.require(f"content:{v.check_variant(variant)}")
+        return self._session.provider.build_content(video_id, variant=variant)
+
+    def _refresher(
+        self, video_id: str, variant: str, options: Mapping[str, Any]
+    ) -> Callable[[], Awaitable[Request]] | None:
+        """How to find the asset again, for a provider whose jobs carry (expiring) URLs."""
+        provider = self._session.provider
+        if not provider.content_in_job:
+            return None
+        retrieve_opts = {k: val for k, val in options.items() if k != "on_upload_progress"}
+
+        async def locate() -> Request:
+            video = await self.retrieve(video_id, **retrieve_opts)
+            return provider.build_job_content(video, variant=variant)
+
+        return locate
+
+    async def _reader(
+        self,
+        video_id: str,
+        variant: str,
+        req: Request,
+        opts: CallOptions,
+        options: Mapping[str, Any],
+        on_restart: Callable[[], Awaitable[None]] | None,
+        *,
+        raw: bool = False,
+    ) -> BodyReader:
+        """A BodyReader; first reads the job for its asset's location if the provider needs it."""
+        locate = self._refresher(video_id, variant, options)
+        if locate is not None:
+            req = await locate()
+        return BodyReader(
+            self, video_id, req, opts, options, on_restart=on_restart, raw=raw, locate=locate
+        )
 
     @asynccontextmanager
     async def _open_stream(
-        self, video_id: str, req: Request, opts: CallOptions, options: Mapping[str, Any]
+        self,
+        video_id: str,
+        variant: str,
+        req: Request,
+        opts: CallOptions,
+        options: Mapping[str, Any],
     ) -> AsyncIterator[ContentStream]:
-        reader = BodyReader(self, video_id, req, opts, options, on_restart=None)
+        reader = await self._reader(video_id, variant, req, opts, options, None)
         await reader.open()
         try:
             yield ContentStream(reader)
@@ -167,7 +212,7 @@ class TransferOperations(VideoOperations):
         import anyio
 
         vid = _id_of(video_id)
-        req = self._session.provider.build_content(vid, variant=variant)
+        req = self._content_request(vid, variant)
         opts = self._session.options(options)
         if on_progress is not None and not callable(on_progress):
             raise TypeError(f"on_progress must be callable, not {type(on_progress).__name__}")
@@ -209,7 +254,9 @@ class TransferOperations(VideoOperations):
                     assert reader is not None
                     await notify(on_progress, 0, reader.meta.total)
 
-                reader = BodyReader(self, vid, req, opts, options, on_restart=restart, raw=True)
+                reader = await self._reader(
+                    vid, variant, req, opts, options, on_restart=restart, raw=True
+                )
                 await reader.open()
                 try:
                     await notify(on_progress, 0, reader.meta.total)
@@ -259,14 +306,14 @@ class TransferOperations(VideoOperations):
             ContentIntegrityError: Fewer or more bytes arrived than Content-Length declared.
         """
         vid = _id_of(video_id)
-        req = self._session.provider.build_content(vid, variant=variant)
+        req = self._content_request(vid, variant)
         opts = self._session.options(options)
         chunks: list[bytes] = []
 
         async def restart() -> None:
             chunks.clear()
 
-        reader = BodyReader(self, vid, req, opts, dict(options), on_restart=restart)
+        reader = await self._reader(vid, variant, req, opts, dict(options), restart)
         await reader.open()
         try:
             record(Response(reader.status, reader.headers, b""))

@@ -48,6 +48,8 @@ ProgressCallback = Callable[[Video], object]
 _NO_LIST_STATUSES = frozenset({400, 404, 405, 501})
 #: Fallback retrieves of one round in flight at once.
 _RETRIEVE_CONCURRENCY = 8
+#: Longest gap between two retrieves of one round when a provider cannot list (seconds).
+_MAX_SPACING = 1.0
 
 
 class PollOptions(TypedDict, total=False):
@@ -85,6 +87,19 @@ def _check_callback(on_progress: object) -> ProgressCallback | None:
     if on_progress is not None and not callable(on_progress):
         raise TypeError(f"on_progress must be callable, got {type(on_progress).__name__}")
     return on_progress
+
+
+def _pacer(
+    ops: VideoOperations, poll_interval: float | None, on_progress: ProgressCallback | None
+) -> pacing.Pacer:
+    """The pace of one wait: the caller's interval, else the provider's floor and ceiling."""
+    provider = ops._session.provider
+    return pacing.Pacer.for_provider(
+        pacing.check_interval(poll_interval),
+        provider.min_poll_interval,
+        provider.max_poll_interval,
+        stretch=on_progress is None,
+    )
 
 
 def _target(video: object) -> tuple[str, Video | None]:
@@ -148,9 +163,7 @@ class _OneJob:
         ops._session.options(_poll_options(options))  # unknown options: TypeError now
         self.ops = ops
         self.on_progress = _check_callback(on_progress)
-        self.pacer = pacing.Pacer(
-            pacing.check_interval(poll_interval), stretch=self.on_progress is None
-        )
+        self.pacer = _pacer(ops, poll_interval, self.on_progress)
         self.timeout = pacing.check_timeout(timeout)
         self.pending = pacing.pending_set(pending_statuses)
         self.options = _poll_options(options)
@@ -258,9 +271,7 @@ class _AsCompleted:
         ops._session.options(options)  # unknown options: TypeError now
         self._ops = ops
         self._on_progress = _check_callback(on_progress)
-        self._pacer = pacing.Pacer(
-            pacing.check_interval(poll_interval), stretch=self._on_progress is None
-        )
+        self._pacer = _pacer(ops, poll_interval, self._on_progress)
         self._timeout = pacing.check_timeout(timeout)
         self._statuses = pacing.pending_set(pending_statuses)
         self._options = _poll_options(options)
@@ -284,7 +295,8 @@ class _AsCompleted:
         #: When the next round is due (set once per finished round): a wait cut short by
         #: the caller (a timeout around ``__anext__``) resumes to this time, not anew.
         self._next_at: float | None = None
-        self._use_list = True
+        #: Refresh many jobs by listing them, where the provider can list at all.
+        self._use_list = "list" in ops._session.provider.capabilities
 
     def __aiter__(self) -> _AsCompleted:
         return self
@@ -389,6 +401,17 @@ class _AsCompleted:
                     job.listable = False
         return {i: (v, seen_at[i]) for i, v in sweep.found.items()}
 
+    def _spacing(self, count: int) -> float:
+        """Seconds between the starts of a round's retrieves, for a provider that cannot list.
+
+        Its jobs are polled one by one: spread over its poll floor (Runway's 5 s), at most
+        :data:`_MAX_SPACING` apart, so that N jobs never send N requests at once.
+        """
+        floor = self._ops._session.provider.min_poll_interval
+        if "list" in self._ops._session.provider.capabilities or floor <= 0 or count < 2:
+            return 0.0
+        return min(_MAX_SPACING, floor / count)
+
     async def _retrieve_all(self, ids: list[str]) -> dict[str, tuple[Video, float | None, float]]:
         """Retrieve ``ids``; each job's state, hint and the time it was read."""
         results: dict[str, tuple[Video, float | None, float]] = {}
@@ -397,8 +420,11 @@ class _AsCompleted:
             return results
         errors: list[Exception] = []
         limiter = anyio.CapacityLimiter(_RETRIEVE_CONCURRENCY)
+        spacing = self._spacing(len(ids))
 
-        async def one(video_id: str, tg: TaskGroup) -> None:
+        async def one(video_id: str, index: int, tg: TaskGroup) -> None:
+            if spacing and index:
+                await clock.sleep(index * spacing, "poll")
             async with limiter:
                 try:
                     results[video_id] = await _retrieve(self._ops, video_id, self._options)
@@ -407,8 +433,8 @@ class _AsCompleted:
                     tg.cancel_scope.cancel()
 
         async with anyio.create_task_group() as tg:
-            for video_id in ids:
-                tg.start_soon(one, video_id, tg)
+            for index, video_id in enumerate(ids):
+                tg.start_soon(one, video_id, index, tg)
         if errors:
             raise errors[0]
         return results

@@ -9,6 +9,7 @@ blocking work, so the client runs it in a worker thread (:func:`resolve_off_loop
 
 from __future__ import annotations
 
+import base64
 import functools
 import io
 import os
@@ -136,8 +137,27 @@ def resolve_pending(pending: PendingFile) -> FileSource:
     return src
 
 
+def _inline(value: Any) -> Any:
+    """A JSON value with each inline PendingFile replaced by its content in base64."""
+    if isinstance(value, PendingFile):
+        src = resolve_pending(value)
+        with open_source(src) as fh:
+            data = fh.read(src.size)
+        text = base64.b64encode(data).decode("ascii")
+        if value.inline == "base64_image":
+            return {"bytesBase64Encoded": text, "mimeType": src.content_type}
+        return f"data:{src.content_type};base64,{text}"
+    if isinstance(value, dict):
+        return {k: _inline(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_inline(v) for v in value]
+    return value
+
+
 def resolve_request(req: Request) -> Request:
     """``req`` with every pending file read; blocking (see :func:`resolve_off_loop`)."""
+    if req.inline_files:
+        return attrs.evolve(req, json=_inline(req.json), inline_files=False)
     if req.form is None or not needs_files(req):
         return req
     form = tuple(
@@ -149,6 +169,8 @@ def resolve_request(req: Request) -> Request:
 
 def needs_files(req: Request) -> bool:
     """Whether ``req`` still holds a file to read."""
+    if req.inline_files:
+        return True
     return req.form is not None and any(isinstance(v, PendingFile) for _, v in req.form)
 
 

@@ -142,7 +142,7 @@ def safe(url: URL) -> str:
 
 def _too_big(raw: aiohttp.ClientResponse, req: Request, cap: int) -> APIResponseValidationError:
     return APIResponseValidationError(
-        f"{req.method} {req.path}: response body exceeds {cap} bytes",
+        f"{req.method} {req.shown}: response body exceeds {cap} bytes",
         status_code=raw.status,
         request_id=raw.headers.get("x-request-id"),
     )
@@ -176,9 +176,9 @@ async def read_capped(raw: aiohttp.ClientResponse, req: Request, cap: int) -> by
                 raise _too_big(raw, req, cap)
             chunks.append(chunk)
     except asyncio.TimeoutError as exc:
-        raise APITimeoutError(f"{req.method} {req.path}: timed out reading the response") from exc
+        raise APITimeoutError(f"{req.method} {req.shown}: timed out reading the response") from exc
     except aiohttp.ClientError as exc:
         raise APIConnectionError(
-            f"{req.method} {req.path}: the response broke off: {describe(exc)}"
+            f"{req.method} {req.shown}: the response broke off: {describe(exc)}"
         ) from exc
     return b"".join(chunks)

@@ -218,6 +218,16 @@ class Transport:
         # Precedence, lowest first: the fixed headers (User-Agent, organization, project,
         # a static key), Accept, the token, the idempotency key; then the config's
         # default_headers and the call's extra_headers replace any of them.
+        if req.anonymous:
+            # A signed URL on another origin: a second auth mechanism would be refused (and
+            # a credential must not leave the API's origin), so only the bare necessities.
+            return CIMultiDict(
+                {
+                    "User-Agent": self._user_agent,
+                    "Accept": req.accept,
+                    "Accept-Encoding": "identity",
+                }
+            )
         headers: CIMultiDict[str] = self._fixed_headers.copy()
         headers["Accept"] = req.accept
         if req.stream:
@@ -236,6 +246,8 @@ class Transport:
     def _url(self, req: Request, opts: CallOptions) -> URL:
         # Request paths are relative, already quoted and free of dot segments (ids are
         # checked), so appending them to the base is what URL.join would give, cheaper.
+        if req.anonymous:
+            return URL(req.path, encoded=True)  # signed as it is: its query is not touched
         if self._base_str is not None:
             url = URL(self._base_str + req.path, encoded=True)
         else:
@@ -386,7 +398,7 @@ class Transport:
         log.debug(
             "retrying %s %s after %s in %.2fs (retry %d/%d)",
             req.method,
-            req.path,
+            req.shown,
             why,
             delay,
             attempt + 1,
@@ -432,7 +444,7 @@ class Transport:
                 result: T = answer.give_up()
                 return result
             except APIConnectionError as exc:
-                log.debug("%s %s attempt %d failed: %s", req.method, req.path, attempt + 1, exc)
+                log.debug("%s %s attempt %d failed: %s", req.method, req.shown, attempt + 1, exc)
                 if await self._retry_wait(req, attempt, opts, type(exc).__name__, None):
                     attempt += 1
                     continue
@@ -459,7 +471,7 @@ class Transport:
                 log.debug(
                     "%s %s -> %d (attempt %d, request_id=%s)",
                     req.method,
-                    req.path,
+                    req.shown,
                     resp.status,
                     attempt + 1,
                     resp.request_id,
@@ -503,7 +515,7 @@ class Transport:
                 log.debug(
                     "%s %s -> %d streaming (request_id=%s)",
                     req.method,
-                    req.path,
+                    req.shown,
                     status,
                     resp_headers.get("x-request-id"),
                 )

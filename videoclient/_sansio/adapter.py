@@ -14,12 +14,48 @@ from collections.abc import Mapping
 from typing import Any, Protocol, TypeVar
 
 from .config import ClientConfig
-from .errors import APIStatusError
+from .errors import APIStatusError, UnsupportedOperationError
 from .files import FileInput
 from .http import Request, Response
 from .images import Colour
+from .models import Video
 
-__all__ = ["Provider"]
+__all__ = ["ALL_OPERATIONS", "Provider", "require", "unsupported"]
+
+#: Every operation a provider may have. ``content:<variant>`` is a download of that variant;
+#: ``image_input`` a create from an image.
+ALL_OPERATIONS: frozenset[str] = frozenset(
+    {
+        "create",
+        "image_input",
+        "retrieve",
+        "list",
+        "delete",
+        "remix",
+        "edit",
+        "extend",
+        "characters",
+        "content:video",
+        "content:thumbnail",
+        "content:spritesheet",
+    }
+)
+
+
+def unsupported(provider: str, operation: str) -> UnsupportedOperationError:
+    """The error for an operation ``provider`` does not have (raised before any request)."""
+    hints = {
+        "list": "it has no list endpoint: keep the ids of the jobs you create",
+        "delete": "its jobs cannot be deleted through the API",
+    }
+    return UnsupportedOperationError(provider, operation, hints.get(operation))
+
+
+def require(provider: Provider, operation: str) -> None:
+    """Raise :class:`~videoclient.UnsupportedOperationError` unless ``provider`` has it."""
+    if operation not in provider.capabilities:
+        raise unsupported(provider.name, operation)
+
 
 M = TypeVar("M")
 
@@ -31,10 +67,27 @@ class Provider(Protocol):
         name: The provider's name, for messages (``"openai"``).
         credential_headers: Lower-cased names of headers that carry a credential or an
             account; the transport drops them when a redirect leaves the API's origin.
+        capabilities: The operations of :data:`ALL_OPERATIONS` this API has; the client
+            raises :class:`~videoclient.UnsupportedOperationError` for any other before
+            sending anything.
+        deduplicates_creates: Whether the API provably deduplicates a create sent twice
+            (an ``Idempotency-Key``): only then may a create that may have reached the
+            server be sent again.
+        min_poll_interval: The shortest wait between two polls of one job unless the
+            caller passes ``poll_interval`` (0: no floor; Runway asks for 5 s).
+        max_poll_interval: The longest wait the poll back-off grows to.
+        content_in_job: True when a job's content is found through the job itself (a
+            signed URL in it, or the bytes inline): the client retrieves the job, then
+            asks :meth:`build_job_content`.
     """
 
     name: str
     credential_headers: tuple[str, ...]
+    capabilities: frozenset[str]
+    deduplicates_creates: bool
+    min_poll_interval: float
+    max_poll_interval: float
+    content_in_job: bool
 
     # -- credentials and fixed parts ---------------------------------------------------------
 
@@ -109,3 +162,5 @@ class Provider(Protocol):
     ) -> Request: ...
     def build_get_character(self, character_id: str) -> Request: ...
     def build_content(self, video_id: str, *, variant: str = "video") -> Request: ...
+    def build_job_content(self, video: Video, *, variant: str = "video") -> Request:
+        """The download of a retrieved job's content (when :attr:`content_in_job`)."""

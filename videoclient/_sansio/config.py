@@ -16,6 +16,7 @@ import attrs
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "PROVIDERS",
     "DEFAULT_TIMEOUT",
     "ClientConfig",
     "Secret",
@@ -24,6 +25,9 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+#: The APIs a client can speak.
+PROVIDERS: tuple[str, ...] = ("openai", "runway")
 
 #: A callable returning a bearer token, sync or async; called before every request.
 TokenProvider = Callable[[], str | Awaitable[str]]
@@ -118,8 +122,14 @@ class ClientConfig:
     max_json_bytes: int = 8 * 1024 * 1024
     ssl: SSLOption = attrs.field(default=None, repr=False)
     key_env_var: str = "OPENAI_API_KEY"
+    #: Which API this endpoint speaks: ``"openai"`` (and Azure's), ``"runway"``.
+    provider: str = "openai"
 
     def __attrs_post_init__(self) -> None:
+        if self.provider not in PROVIDERS:
+            raise ValueError(
+                f"provider must be one of {', '.join(PROVIDERS)}, got {self.provider!r}"
+            )
         if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
             raise TypeError("max_retries must be an int")
         if self.max_retries < 0:

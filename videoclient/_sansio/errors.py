@@ -21,6 +21,7 @@ mistakes in the caller's own arguments are plain :class:`ValueError` /
     │       ├── UnprocessableEntityError  422
     │       ├── RateLimitError            429
     │       └── InternalServerError       >= 500
+    ├── UnsupportedOperationError     the provider has no such operation (nothing was sent)
     ├── VideoFailedError              a job the caller waited for ended failed
     ├── WaitTimeoutError              a wait ran past its deadline (also a TimeoutError)
     └── WebhookVerificationError      a webhook payload failed verification
@@ -52,6 +53,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "UnprocessableEntityError",
+    "UnsupportedOperationError",
     "VideoClientError",
     "VideoExpiredError",
     "VideoFailedError",
@@ -212,6 +214,23 @@ def status_error_class(status: int) -> type[APIStatusError]:
     if status >= 500:
         return InternalServerError
     return _STATUS_CLASSES.get(status, APIStatusError)
+
+
+class UnsupportedOperationError(VideoClientError):
+    """The client's provider has no such operation; raised before any request is sent.
+
+    Attributes:
+        provider: The provider's name (``"runway"``, ``"vertex"``, ...).
+        operation: The operation asked for (``"list"``, ``"remix"``, ``"content:thumbnail"``...).
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, provider: str, operation: str, hint: str | None = None) -> None:
+        self.provider = provider
+        self.operation = operation
+        message = f"the {provider} provider does not support {operation!r}"
+        super().__init__(message + (f": {hint}" if hint else ""))
 
 
 class VideoFailedError(VideoClientError):

@@ -81,6 +81,10 @@ class PendingFile:
     fit: str | None = None
     background: tuple[int, int, int] = (0, 0, 0)
     image: bool = False
+    #: In a JSON body (``Request.inline_files``): how the content replaces this value:
+    #: ``"data_uri"`` (``data:TYPE;base64,...``) or ``"base64_image"``
+    #: (``{"bytesBase64Encoded": ..., "mimeType": TYPE}``). None in a multipart form.
+    inline: str | None = None
 
 
 def sniff_type(head: bytes) -> str | None:

@@ -34,6 +34,11 @@ class Request:
             until the client resolves it (off the event loop).
         accept: The Accept header.
         stream: True when the body is content to stream rather than JSON to parse.
+        anonymous: ``path`` is an absolute URL on another origin (a signed download URL)
+            that must get no credential of any kind: no key, no token, no account
+            header, none of the client's default headers or query parameters.
+        inline_files: The JSON body holds :class:`~videoclient._sansio.files.PendingFile`
+            values to read and embed as base64 (``PendingFile.inline``) before sending.
     """
 
     method: str
@@ -43,10 +48,19 @@ class Request:
     form: tuple[FormField, ...] | None = None
     accept: str = "application/json"
     stream: bool = False
+    anonymous: bool = False
+    inline_files: bool = False
 
     @property
     def is_post(self) -> bool:
         return self.method == "POST"
+
+    @property
+    def shown(self) -> str:
+        """The path for logs and messages: a signed URL without its query (its secret)."""
+        if self.anonymous:
+            return self.path.split("?", 1)[0]
+        return self.path
 
 
 @attrs.frozen

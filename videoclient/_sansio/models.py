@@ -27,7 +27,8 @@ __all__ = [
     "VideoPage",
 ]
 
-#: Statuses that mean "not finished yet" (OpenAI's plus Azure's). Anything else is terminal.
+#: Statuses that mean "not finished yet" (OpenAI's plus Azure's). Anything else is terminal,
+#: ``cancelled`` (a Runway task stopped by a delete) included.
 PENDING_STATUSES: frozenset[str] = frozenset(
     {"queued", "in_progress", "preprocessing", "running", "processing"}
 )
@@ -58,7 +59,8 @@ class Video:
 
     Attributes:
         id: The job id (``video_...``).
-        status: ``queued``, ``in_progress``, ``completed``, ``failed`` or any status a server adds.
+        status: ``queued``, ``in_progress``, ``completed``, ``failed``, ``cancelled`` or any
+            status a server adds. Every provider's own statuses are mapped onto these.
         progress: Approximate completion percentage (0-100), if reported.
         model, size, seconds, prompt: What was asked for; plain strings, never validated.
         created_at, completed_at, expires_at: Unix timestamps in seconds.
@@ -66,6 +68,12 @@ class Video:
         error: Why the job failed, if it did.
         extra: Fields the server sent that this version does not know.
         request_id: The ``x-request-id`` of the response this came from.
+        provider_status: The provider's own status word when it differs from ``status``
+            (Runway's ``THROTTLED``, ``SUCCEEDED``...; Vertex's ``running``, ``done``,
+            ``filtered``); None for OpenAI-shaped APIs, whose statuses are the neutral ones.
+            Not part of the wire format and ignored by equality.
+
+            .. versionadded:: 0.1.0
     """
 
     id: str
@@ -83,6 +91,7 @@ class Video:
     error: VideoError | None = None
     extra: Mapping[str, Any] = _extra()
     request_id: str | None = _meta()
+    provider_status: str | None = attrs.field(default=None, eq=False, kw_only=True)
 
     @property
     def is_pending(self) -> bool:
@@ -93,6 +102,14 @@ class Video:
     def is_completed(self) -> bool:
         """True when the status is ``completed``."""
         return self.status == "completed"
+
+    @property
+    def is_cancelled(self) -> bool:
+        """True when the status is ``cancelled`` (terminal: nothing more will happen).
+
+        .. versionadded:: 0.1.0
+        """
+        return self.status == "cancelled"
 
     def _repr_html_(self) -> str:
         """A card for notebooks: id, status, progress bar, error, and once the client

@@ -166,6 +166,8 @@ class Pacer:
         stretch: Whether a predicted end may stretch a hint. Off when someone watches
             progress (``on_progress``): to them a poll that cannot find the job done still
             brings news.
+        minimum: The shortest wait whatever the answers or predictions say, unless the
+            caller gave an interval (a provider's floor: Runway's 5 s).
     """
 
     interval: float | None = None
@@ -173,7 +175,19 @@ class Pacer:
     factor: float = BACKOFF_FACTOR
     ceiling: float = MAX_INTERVAL
     stretch: bool = True
+    minimum: float = 0.0
     _hintless: int = attrs.field(default=0, init=False)
+
+    @classmethod
+    def for_provider(
+        cls, interval: float | None, floor: float, ceiling: float, *, stretch: bool = True
+    ) -> Pacer:
+        """A pacer keeping a provider's floor and ceiling unless the caller gave an interval."""
+        if interval is not None or floor <= 0:
+            return cls(interval, ceiling=max(ceiling, DEFAULT_INTERVAL), stretch=stretch)
+        return cls(
+            interval, initial=floor, ceiling=max(ceiling, floor), stretch=stretch, minimum=floor
+        )
 
     def next_delay(
         self,
@@ -195,6 +209,13 @@ class Pacer:
             room: Seconds left before the caller's deadline, if any: a stretch that would
                 reach it is not made (the hint's poll may still find the job done in time).
         """
+        if self.interval is None and self.minimum > 0:
+            return max(self.minimum, self._next(hint, until_done, floor, room))
+        return self._next(hint, until_done, floor, room)
+
+    def _next(
+        self, hint: float | None, until_done: float | None, floor: float, room: float | None
+    ) -> float:
         if self.interval is not None:
             return self.interval if hint is None else max(hint, MIN_DELAY)
         if hint is not None:

@@ -7,7 +7,8 @@ a word) raises :class:`WireError`, which the protocol layer turns into
 :class:`~videoclient.APIResponseValidationError`.
 
 Writing (used by the emulator) emits every field the spec requires, ``None`` as
-null, and merges ``extra`` back in; ``request_id`` never goes on the wire.
+null, and merges ``extra`` back in; ``request_id`` and ``provider_status`` never go on the
+wire.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ T = TypeVar("T")
 
 # Leaves first: a model's hooks are generated against the hooks of the models it contains.
 _MODELS: tuple[type[Any], ...] = (VideoError, Video, VideoPage, DeletedVideo, VideoCharacter)
+
+
+#: Fields of the models that are not part of the wire format.
+_META_FIELDS = frozenset({"extra", "request_id", "provider_status"})
 
 
 class WireError(ValueError):
@@ -111,8 +116,9 @@ def _loose_error(value: Any) -> Any:
 
 def _register_model(conv: cattrs.Converter, cls: type[Any]) -> None:
     names = {f.name for f in attrs.fields(cls)}
-    wire_names = frozenset(names - {"extra", "request_id"})
-    overrides = {"extra": override(omit=True), "request_id": override(omit=True)}
+    meta = names & _META_FIELDS
+    wire_names = frozenset(names - meta)
+    overrides = {name: override(omit=True) for name in meta}
     # Two readers: a lean one for the usual, valid value (no per-field error bookkeeping;
     # a client runs it on every response), and cattrs' detailed one, built on the first
     # failure, which reads the value again to say which field is wrong.

@@ -277,6 +277,12 @@ class VideoClient:
 
     from_config = _MirrorConstructor(AsyncVideoClient.from_config)
     azure = _MirrorConstructor(AsyncVideoClient.azure)
+    runway = _MirrorConstructor(AsyncVideoClient.runway)
+
+    @property
+    def provider(self) -> str:
+        """The API this client speaks: ``"openai"`` or ``"runway"``."""
+        return self._async.provider
 
     @property
     def config(self) -> ClientConfig:

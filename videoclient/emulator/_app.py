@@ -34,8 +34,9 @@ from ._routes import (
     signed,
 )
 from ._state import EmulatorState
+from .protocols import runway
 
-__all__ = ["PREFIXES", "build_app"]
+__all__ = ["PREFIXES", "build_app", "build_asset_app"]
 
 logger = logging.getLogger("videoclient.emulator")
 
@@ -63,8 +64,9 @@ def _route_of(request: web.Request) -> str | None:
     return canonical
 
 
-def _error_response(exc: ApiError) -> web.Response:
-    return web.json_response(exc.body(), status=exc.status, headers=exc.headers)
+def _error_response(exc: ApiError, route: str | None = None) -> web.Response:
+    body = runway.error_body(exc) if runway.is_runway_route(route) else exc.body()
+    return web.json_response(body, status=exc.status, headers=exc.headers)
 
 
 @web.middleware
@@ -79,9 +81,9 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         request[ROUTE] = route
         response = await handler(request)
     except ApiError as exc:
-        response = _error_response(exc)
+        response = _error_response(exc, route)
     except web.HTTPException as exc:  # aiohttp's own (e.g. a body past client_max_size)
-        response = _error_response(ApiError(exc.status, exc.reason))
+        response = _error_response(ApiError(exc.status, exc.reason), route)
     except Exception:
         logger.exception("unexpected error in %s %s", request.method, request.path)
         response = _error_response(
@@ -89,7 +91,8 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
                 500,
                 "The server had an error while processing your request.",
                 type="server_error",
-            )
+            ),
+            route,
         )
     fault = request.get(FAULT_TAKEN)
     st.log.append(
@@ -232,6 +235,15 @@ def build_app(state: EmulatorState) -> web.Application:
                 app.router.add_get(prefix + path, handler)
             else:
                 app.router.add_route(method, prefix + path, handler)
+    for method, path, handler in runway.ROUTES:
+        app.router.add_route(method, path, handler)
     app.router.add_get("/_emulator/signed/{video_id}/{variant}", signed)
     app.router.add_get("/_emulator/health", health)
     return app
+
+
+def build_asset_app(state: EmulatorState) -> web.Application:
+    """The second origin's application (signed asset URLs; see :mod:`._cdn`)."""
+    from ._cdn import build_cdn_app
+
+    return build_cdn_app(state, [observe, faults])

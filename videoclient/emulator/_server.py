@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from .._sansio.models import Video
-from ._app import build_app
+from ._app import build_app, build_asset_app
 from ._config import EmulatorConfig
 from ._log import RequestLog
 from ._render import check_variant
@@ -63,6 +63,8 @@ class Emulator:
         self._clock = clock
         self._state: EmulatorState | None = None
         self._runner: web.AppRunner | None = None
+        self._asset_runner: web.AppRunner | None = None
+        self._asset_port: int | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._tmp: Path | None = None
         self._port: int | None = None
@@ -99,6 +101,15 @@ class Emulator:
             site = web.TCPSite(runner, config.host, config.port, backlog=4096)
             await site.start()
             self._port = int(runner.addresses[0][1])
+            # The second origin (another port): signed asset URLs that refuse credentials.
+            asset_runner = web.AppRunner(
+                build_asset_app(state), access_log=None, handle_signals=False, shutdown_timeout=1.0
+            )
+            await asset_runner.setup()
+            self._asset_runner = asset_runner
+            await web.TCPSite(asset_runner, config.host, 0).start()
+            self._asset_port = int(asset_runner.addresses[0][1])
+            state.cdn_origin = f"http://{_url_host(config.host)}:{self._asset_port}"
             self._ticker = asyncio.get_running_loop().create_task(state.run_ticker())
         except BaseException:
             await self.stop()
@@ -118,6 +129,9 @@ class Emulator:
             runner, self._runner = self._runner, None
             if runner is not None:
                 await runner.cleanup()
+            asset_runner, self._asset_runner = self._asset_runner, None
+            if asset_runner is not None:
+                await asset_runner.cleanup()
             if self._state is not None:
                 await self._state.close()
         finally:  # even a stop that failed or was interrupted leaves no temp dir behind
@@ -161,6 +175,19 @@ class Emulator:
     def base_url(self) -> str:
         """The OpenAI-style base URL, ``http://host:port/v1``."""
         return self.url + "/v1"
+
+    @property
+    def runway_base_url(self) -> str:
+        """Runway's base URL (the root: its paths are ``/v1/...``), ``http://host:port``.
+
+        .. versionadded:: 0.1.0
+        """
+        return self.url
+
+    @property
+    def asset_origin(self) -> str:
+        """``http://host:port`` of the second origin serving signed asset URLs."""
+        return self.state.cdn_origin
 
     @property
     def azure_base_url(self) -> str:

@@ -88,6 +88,8 @@ class EmulatorState:
             else None
         )
         self._url_key = secrets.token_bytes(32)
+        #: ``http://host:port`` of the second origin serving signed asset URLs (set on start).
+        self.cdn_origin = ""
         self._waiter: asyncio.Future[None] | None = None
         self._background: set[asyncio.Task[object]] = set()
         self._closed = False

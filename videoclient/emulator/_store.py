@@ -102,6 +102,8 @@ class Job:
     fingerprint: str | None = None
     started_at: float | None = None
     finished_at: float | None = None
+    #: When a cancel (Runway's DELETE of a pending task) stopped it.
+    cancelled_at: float | None = None
 
     @property
     def seconds(self) -> int:
@@ -118,6 +120,8 @@ class Job:
 
     @property
     def status(self) -> str:
+        if self.cancelled_at is not None:
+            return "cancelled"
         if self.finished_at is not None:
             return "failed" if self.will_fail else "completed"
         return "queued" if self.started_at is None else "in_progress"
@@ -297,12 +301,16 @@ class Store:
             if t_end <= t_start:
                 _, _, ident = heapq.heappop(self._active)
                 job = self._jobs[ident]
+                if job.cancelled_at is not None:
+                    continue  # it stopped earlier; its slot is free now
                 job.finished_at = t_end
                 self._last_event = t_end
                 ended.append(job)
             else:
                 _, _, ident = heapq.heappop(self._pending)
                 job = self._jobs[ident]
+                if job.cancelled_at is not None:
+                    continue
                 # A job that waited for a slot starts when the slot freed, not when it queued.
                 job.started_at = max(t_start, self._last_event)
                 self._last_event = job.started_at
@@ -439,6 +447,8 @@ class Store:
         job = self.get(video_id)
         if job.status == "failed":
             raise conflict(f"Video '{video_id}' failed and has no content.", code="video_failed")
+        if job.status == "cancelled":
+            raise conflict(f"Video '{video_id}' was cancelled.", code="video_cancelled")
         if job.status != "completed":
             raise conflict(
                 f"Video '{video_id}' is not ready yet ({job.status}, "
@@ -452,6 +462,20 @@ class Store:
                 f"The content of video '{video_id}' expired at {int(expires)}.",
                 code="video_expired",
             )
+        return job
+
+    def cancel(self, video_id: str, now: float | None = None) -> Job:
+        """Stop a pending job (Runway's DELETE of a task that has not finished).
+
+        Raises:
+            ApiError: 404 if unknown; 409 ``video_not_pending`` if it already ended.
+        """
+        job = self.get(video_id)
+        if job.finished_at is not None:
+            raise conflict(f"Video '{video_id}' is {job.status}.", code="video_not_pending")
+        job.cancelled_at = job.finished_at = self.clock() if now is None else now
+        if self._journal:
+            self._journal.put_job(job)
         return job
 
     def delete(self, video_id: str) -> Job:

@@ -149,6 +149,11 @@ class EmulatorThread:
         return self.emulator.azure_base_url
 
     @property
+    def runway_base_url(self) -> str:
+        """Runway's base URL, ``http://host:port`` (its paths are ``/v1/...``)."""
+        return self.emulator.runway_base_url
+
+    @property
     def url(self) -> str:
         """``http://host:port``."""
         return self.emulator.url

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from ..._sansio.adapter import ALL_OPERATIONS, unsupported
 from ..._sansio.errors import APIStatusError
-from ..._sansio.http import Response
+from ..._sansio.http import Request, Response
+from ..._sansio.models import Video
+from ..._sansio.pacing import MAX_INTERVAL
 from . import auth, hints, protocol
 from .errors import status_error
 
@@ -25,6 +28,12 @@ class OpenAIProvider:
 
     name = "openai"
     credential_headers: tuple[str, ...] = auth.CREDENTIAL_HEADERS
+    capabilities: frozenset[str] = ALL_OPERATIONS
+    #: Every create carries an ``Idempotency-Key`` that the API honours.
+    deduplicates_creates = True
+    min_poll_interval = 0.0
+    max_poll_interval = MAX_INTERVAL
+    content_in_job = False
 
     fixed_headers = staticmethod(auth.fixed_headers)
     key_headers = staticmethod(auth.key_headers)
@@ -45,6 +54,9 @@ class OpenAIProvider:
     build_create_character = staticmethod(protocol.build_create_character)
     build_get_character = staticmethod(protocol.build_get_character)
     build_content = staticmethod(protocol.build_content)
+
+    def build_job_content(self, video: Video, *, variant: str = "video") -> Request:
+        raise unsupported(self.name, "content from the job")  # its content has its own path
 
     def status_error(
         self, resp: Response, *, method: str | None = None, url: str | None = None

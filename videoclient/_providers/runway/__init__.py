@@ -1,0 +1,107 @@
+"""Runway's API (``/v1/text_to_video``, ``/v1/image_to_video``, ``/v1/tasks/{id}``).
+
+Owns everything Runway-specific: the request builders and task reading
+(:mod:`.protocol`), the model table (:mod:`.models`), the ``{"error": "..."}`` shape
+(:mod:`.errors`) and the credentials with ``X-Runway-Version`` (:mod:`.auth`). Pure:
+imports only :mod:`videoclient._sansio`.
+
+Runway has no list, remix, edit, extend or characters, and only the video itself to
+download (from a signed URL on another origin, fetched without credentials); it asks
+clients not to expect updates more often than every 5 s, and sends no idempotency key,
+so a create is never sent twice when it may have reached the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from ..._sansio import retry
+from ..._sansio.adapter import unsupported
+from ..._sansio.errors import APIStatusError
+from ..._sansio.http import Request, Response
+from . import auth, protocol
+from .errors import status_error
+
+__all__ = ["RUNWAY", "RunwayProvider"]
+
+M = TypeVar("M")
+
+#: "Consumers of this API should not expect updates more frequent than once every five
+#: seconds" (the SDK's ``tasks.retrieve`` docstring).
+MIN_POLL_INTERVAL = 5.0
+MAX_POLL_INTERVAL = 15.0
+
+
+class RunwayProvider:
+    """The :class:`~videoclient._sansio.adapter.Provider` for Runway."""
+
+    name = "runway"
+    credential_headers: tuple[str, ...] = auth.CREDENTIAL_HEADERS
+    capabilities: frozenset[str] = frozenset(
+        {"create", "image_input", "retrieve", "delete", "content:video"}
+    )
+    deduplicates_creates = False
+    min_poll_interval = MIN_POLL_INTERVAL
+    max_poll_interval = MAX_POLL_INTERVAL
+    content_in_job = True
+
+    fixed_headers = staticmethod(auth.fixed_headers)
+    key_headers = staticmethod(auth.key_headers)
+    token_headers = staticmethod(auth.token_headers)
+    base_query = staticmethod(auth.base_query)
+
+    build_create = staticmethod(protocol.build_create)
+    build_retrieve = staticmethod(protocol.build_retrieve)
+    build_delete = staticmethod(protocol.build_delete)
+    build_content = staticmethod(protocol.build_content)
+    build_job_content = staticmethod(protocol.build_job_content)
+
+    @staticmethod
+    def poll_hint(headers: Mapping[str, str]) -> float | None:
+        return None  # Runway sends none: the client's floor of 5 s applies
+
+    @staticmethod
+    def retry_hint(headers: Mapping[str, str]) -> bool | None:
+        return None
+
+    @staticmethod
+    def server_delay(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+        return retry.retry_after(headers, now=now)
+
+    def build_list(
+        self, *, limit: int | None = None, order: str | None = None, after: str | None = None
+    ) -> Request:
+        raise unsupported(self.name, "list")
+
+    def build_remix(self, video_id: str, **kwargs: Any) -> Request:
+        raise unsupported(self.name, "remix")
+
+    def build_edit(self, **kwargs: Any) -> Request:
+        raise unsupported(self.name, "edit")
+
+    def build_extend(self, **kwargs: Any) -> Request:
+        raise unsupported(self.name, "extend")
+
+    def build_create_character(self, **kwargs: Any) -> Request:
+        raise unsupported(self.name, "characters")
+
+    def build_get_character(self, character_id: str) -> Request:
+        raise unsupported(self.name, "characters")
+
+    def status_error(
+        self, resp: Response, *, method: str | None = None, url: str | None = None
+    ) -> APIStatusError:
+        return status_error(resp, method=method, url=url)
+
+    def parse(
+        self, resp: Response, cls: type[M], *, method: str | None = None, url: str | None = None
+    ) -> M:
+        return protocol.parse_model(resp, cls, method=method, url=url)
+
+    def __repr__(self) -> str:
+        return "RunwayProvider()"
+
+
+#: The one instance: the provider holds no state (the config is passed in).
+RUNWAY = RunwayProvider()

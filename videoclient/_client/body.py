@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._sansio.errors import (
     APIConnectionError,
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .._io.transport import StreamResponse, Transport
     from .operations import VideoOperations
 
-__all__ = ["RAW_MIN", "BodyReader", "ContentStream"]
+__all__ = ["RAW_MIN", "BodyReader", "ContentStream", "Reader"]
 
 log = logging.getLogger("videoclient")
 
@@ -229,6 +229,22 @@ class BodyReader:
             await stack.aclose()
 
 
+class Reader(Protocol):
+    """What the transfers read an asset through: a :class:`BodyReader`, or an inline one."""
+
+    done: int
+    meta: ContentMeta
+    status: int
+    headers: Mapping[str, str]
+
+    @property
+    def resumes(self) -> int: ...
+    async def open(self) -> None: ...
+    async def next_chunk(self) -> bytes | memoryview: ...
+    def recycle(self, chunk: bytes | memoryview) -> None: ...
+    async def aclose(self) -> None: ...
+
+
 class ContentStream:
     """An asset's bytes as they arrive: ``async for chunk in stream``.
 
@@ -245,7 +261,7 @@ class ContentStream:
     .. versionadded:: 0.1.0
     """
 
-    def __init__(self, reader: BodyReader) -> None:
+    def __init__(self, reader: Reader) -> None:
         self._reader = reader
         meta = reader.meta
         self.content_type = meta.content_type

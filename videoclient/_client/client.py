@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from .._providers.openai import OPENAI
 from .._providers.runway import RUNWAY
 from .._providers.runway import auth as runway_auth
+from .._providers.vertex import VertexProvider
+from .._providers.vertex import auth as vertex_auth
 from .._sansio.adapter import Provider
 from .._sansio.config import (
     DEFAULT_TIMEOUT,
@@ -85,7 +87,7 @@ class AsyncVideoClient:
 
     def _init(self, config: ClientConfig) -> None:
         self._config = config
-        self._session = Session(config, _PROVIDERS[config.provider])
+        self._session = Session(config, _provider_for(config))
         self.videos = AsyncVideos(self._session)
 
     @classmethod
@@ -199,9 +201,87 @@ class AsyncVideoClient:
         )
         return cls.from_config(config)
 
+    @classmethod
+    def vertex(
+        cls,
+        api_key: str | None = None,
+        *,
+        project: str | None = None,
+        location: str | None = None,
+        token_provider: TokenProvider | None = None,
+        base_url: str | None = None,
+        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
+        max_connections: int = 100,
+        max_json_bytes: int = 512 * 1024 * 1024,
+        ssl: SSLOption = None,
+    ) -> Self:
+        """A client for Veo on Vertex AI, behind the same ``client.videos``.
+
+        Express mode: an API key (``GOOGLE_API_KEY``) sent as ``x-goog-api-key``. Project
+        mode: ``project`` and ``location`` (``GOOGLE_CLOUD_PROJECT``,
+        ``GOOGLE_CLOUD_LOCATION``) with a ``token_provider`` (sync or async callable
+        returning an OAuth2 access token, called before every request) sent as
+        ``Authorization: Bearer``. Job ids are operation names. Vertex has no list,
+        delete, remix, edit, extend or characters (``UnsupportedOperationError`` before
+        any request). ``download`` streams the finished operation and decodes its inline
+        base64 video straight into the file.
+
+        Args:
+            api_key: Express mode's key.
+            project, location: Project mode's resource.
+            token_provider: Project mode's token source (instead of a key).
+            base_url: The API root; defaults to ``GOOGLE_VERTEX_BASE_URL``, else
+                ``https://{location}-aiplatform.googleapis.com`` (project mode) or
+                ``https://aiplatform.googleapis.com`` (express).
+            max_json_bytes: Largest answer read whole: a finished operation carries the
+                video inline (the base64 is cut out before parsing).
+
+        .. versionadded:: 0.1.0
+        """
+        if api_key is not None and token_provider is not None:
+            raise ValueError(
+                "pass api_key (express mode) or token_provider (project mode), not both"
+            )
+        env = os.environ
+        if token_provider is not None or project is not None:
+            project = project or env.get(vertex_auth.PROJECT_ENV_VAR)
+            location = location or env.get(vertex_auth.LOCATION_ENV_VAR)
+            if not project or not location:
+                raise ValueError(
+                    "project mode needs project= and location= (or GOOGLE_CLOUD_PROJECT and "
+                    "GOOGLE_CLOUD_LOCATION)"
+                )
+            key = api_key
+        else:
+            key = api_key if api_key is not None else env.get(vertex_auth.KEY_ENV_VAR)
+            location = None
+        url = (
+            base_url or env.get(vertex_auth.BASE_URL_ENV_VAR) or vertex_auth.base_url_for(location)
+        )
+        config = ClientConfig(
+            base_url=url.rstrip("/"),
+            api_key=Secret(key) if key else None,
+            token_provider=token_provider,
+            project=project,
+            location=location,
+            timeout=Timeout.coerce(timeout),
+            max_retries=max_retries,
+            default_headers=default_headers,
+            default_query=default_query,
+            max_connections=max_connections,
+            max_json_bytes=max_json_bytes,
+            ssl=ssl,
+            key_env_var=vertex_auth.KEY_ENV_VAR,
+            provider="vertex",
+        )
+        return cls.from_config(config)
+
     @property
     def provider(self) -> str:
-        """The API this client speaks: ``"openai"`` or ``"runway"``."""
+        """The API this client speaks: ``"openai"``, ``"runway"`` or ``"vertex"``."""
         return self._config.provider
 
     @property
@@ -244,6 +324,12 @@ class AsyncVideoClient:
 
 #: The pure package of each API, by :attr:`ClientConfig.provider`.
 _PROVIDERS: dict[str, Provider] = {"openai": OPENAI, "runway": RUNWAY}
+
+
+def _provider_for(config: ClientConfig) -> Provider:
+    if config.provider == "vertex":
+        return VertexProvider.for_config(config)
+    return _PROVIDERS[config.provider]
 
 
 class AsyncVideos(GenerateOperations):

@@ -38,7 +38,8 @@ from .._sansio.display import downloads
 from .._sansio.http import Request, Response
 from .._sansio.models import Video
 from .._sansio.options import CallOptions, RequestOptions
-from .body import BodyReader, ContentStream
+from .body import BodyReader, ContentStream, Reader
+from .inline import InlineReader
 from .operations import VideoOperations
 from .raw import record
 
@@ -131,8 +132,12 @@ class TransferOperations(VideoOperations):
         on_restart: Callable[[], Awaitable[None]] | None,
         *,
         raw: bool = False,
-    ) -> BodyReader:
-        """A BodyReader; first reads the job for its asset's location if the provider needs it."""
+    ) -> Reader:
+        """A reader of the asset: the job is read first where it names the asset's location,
+        and an asset inline in a JSON answer (Vertex) is decoded as it streams."""
+        field = self._session.provider.content_inline
+        if field is not None:
+            return InlineReader(self, video_id, variant, req, opts, options, on_restart, field)
         locate = self._refresher(video_id, variant, options)
         if locate is not None:
             req = await locate()
@@ -226,7 +231,7 @@ class TransferOperations(VideoOperations):
         # Chunks are gathered into WRITE_BATCH-sized writes (see FileWriter for
         # where they are made). Large bodies arrive as whole buffers already (raw reads),
         # written as they are and then reused.
-        reader: BodyReader | None = None
+        reader: Reader | None = None
 
         def release(data: bytes | memoryview) -> None:
             if reader is not None:

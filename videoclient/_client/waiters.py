@@ -102,12 +102,12 @@ def _pacer(
     )
 
 
-def _target(video: object) -> tuple[str, Video | None]:
-    """``(id, known state)`` of a ``str`` id or a :class:`Video`."""
+def _target(video: object, check: Callable[[str], str] = check_id) -> tuple[str, Video | None]:
+    """``(id, known state)`` of a ``str`` id or a :class:`Video` (``check``: the provider's)."""
     if isinstance(video, Video):
-        return check_id(video.id), video
+        return check(video.id), video
     if isinstance(video, str):
-        return check_id(video), None
+        return check(video), None
     raise TypeError(f"expected a video id (str) or a Video, got {type(video).__name__}")
 
 
@@ -280,7 +280,7 @@ class _AsCompleted:
         self._ready: deque[Video] = deque()
         seen: set[str] = set()
         for item in items:
-            video_id, known = _target(item)
+            video_id, known = _target(item, ops._session.provider.check_id)
             self.order.append(video_id)
             if video_id in seen:
                 continue
@@ -404,13 +404,15 @@ class _AsCompleted:
     def _spacing(self, count: int) -> float:
         """Seconds between the starts of a round's retrieves, for a provider that cannot list.
 
-        Its jobs are polled one by one: spread over its poll floor (Runway's 5 s), at most
-        :data:`_MAX_SPACING` apart, so that N jobs never send N requests at once.
+        Its jobs are polled one by one: spread over the caller's ``poll_interval``, else the
+        provider's poll floor (Runway's 5 s), at most :data:`_MAX_SPACING` apart, so that N
+        jobs never send N requests at once.
         """
-        floor = self._ops._session.provider.min_poll_interval
-        if "list" in self._ops._session.provider.capabilities or floor <= 0 or count < 2:
+        provider = self._ops._session.provider
+        pace = self._pacer.interval or provider.min_poll_interval
+        if "list" in provider.capabilities or provider.min_poll_interval <= 0 or count < 2:
             return 0.0
-        return min(_MAX_SPACING, floor / count)
+        return min(_MAX_SPACING, pace / count)
 
     async def _retrieve_all(self, ids: list[str]) -> dict[str, tuple[Video, float | None, float]]:
         """Retrieve ``ids``; each job's state, hint and the time it was read."""

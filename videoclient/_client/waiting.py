@@ -84,7 +84,7 @@ class WaitingOperations(VideoOperations):
 
         .. versionadded:: 0.1.0
         """
-        video_id, known = _target(video)
+        video_id, known = _target(video, self._session.provider.check_id)
         waiter = self._waiter(poll_interval, timeout, on_progress, pending_statuses, options)
         waiter.last = known
         return await waiter.run(video_id, known, None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, TypeVar
 
+from . import retry
 from .config import ClientConfig
 from .errors import APIStatusError, UnsupportedOperationError
 from .files import FileInput
@@ -20,7 +21,7 @@ from .http import Request, Response
 from .images import Colour
 from .models import Video
 
-__all__ = ["ALL_OPERATIONS", "Provider", "require", "unsupported"]
+__all__ = ["ALL_OPERATIONS", "PartialProvider", "Provider", "require", "unsupported"]
 
 #: Every operation a provider may have. ``content:<variant>`` is a download of that variant;
 #: ``image_input`` a create from an image.
@@ -77,8 +78,12 @@ class Provider(Protocol):
             caller passes ``poll_interval`` (0: no floor; Runway asks for 5 s).
         max_poll_interval: The longest wait the poll back-off grows to.
         content_in_job: True when a job's content is found through the job itself (a
-            signed URL in it, or the bytes inline): the client retrieves the job, then
-            asks :meth:`build_job_content`.
+            signed URL in it): the client retrieves the job, then asks
+            :meth:`build_job_content`.
+        content_inline: The JSON field of the content request's answer that holds the
+            asset as base64 (Vertex's ``bytesBase64Encoded``), decoded as it streams; None
+            when the answer is the asset itself. With no such field in the answer, the
+            answer is read as a job and :meth:`build_job_content` says why.
     """
 
     name: str
@@ -88,6 +93,7 @@ class Provider(Protocol):
     min_poll_interval: float
     max_poll_interval: float
     content_in_job: bool
+    content_inline: str | None
 
     # -- credentials and fixed parts ---------------------------------------------------------
 
@@ -102,6 +108,9 @@ class Provider(Protocol):
 
     def base_query(self, config: ClientConfig) -> tuple[tuple[str, str], ...]:
         """Query parameters every request carries."""
+
+    def check_id(self, video_id: str) -> str:
+        """A job id as this API writes them (ids are opaque per provider); ValueError if not."""
 
     # -- reading answers ---------------------------------------------------------------------
 
@@ -164,3 +173,48 @@ class Provider(Protocol):
     def build_content(self, video_id: str, *, variant: str = "video") -> Request: ...
     def build_job_content(self, video: Video, *, variant: str = "video") -> Request:
         """The download of a retrieved job's content (when :attr:`content_in_job`)."""
+
+
+class PartialProvider:
+    """A base for a provider without some of the operations: each raises
+    :class:`~videoclient.UnsupportedOperationError` (the client checks
+    :attr:`Provider.capabilities` first; these keep a direct call honest too)."""
+
+    name = "partial"
+
+    def build_list(
+        self, *, limit: int | None = None, order: str | None = None, after: str | None = None
+    ) -> Request:
+        raise unsupported(self.name, "list")
+
+    def build_delete(self, video_id: str) -> Request:
+        raise unsupported(self.name, "delete")
+
+    def build_remix(self, video_id: str, **kwargs: Any) -> Request:
+        raise unsupported(self.name, "remix")
+
+    def build_edit(self, **kwargs: Any) -> Request:
+        raise unsupported(self.name, "edit")
+
+    def build_extend(self, **kwargs: Any) -> Request:
+        raise unsupported(self.name, "extend")
+
+    def build_create_character(self, **kwargs: Any) -> Request:
+        raise unsupported(self.name, "characters")
+
+    def build_get_character(self, character_id: str) -> Request:
+        raise unsupported(self.name, "characters")
+
+    @staticmethod
+    def poll_hint(headers: Mapping[str, str]) -> float | None:
+        """None: these providers send no poll hint (their floor applies)."""
+        return None
+
+    @staticmethod
+    def retry_hint(headers: Mapping[str, str]) -> bool | None:
+        return None
+
+    @staticmethod
+    def server_delay(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+        """The standard ``Retry-After`` (seconds or an HTTP date)."""
+        return retry.retry_after(headers, now=now)

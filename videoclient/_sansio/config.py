@@ -27,7 +27,7 @@ __all__ = [
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 #: The APIs a client can speak.
-PROVIDERS: tuple[str, ...] = ("openai", "runway")
+PROVIDERS: tuple[str, ...] = ("openai", "runway", "vertex")
 
 #: A callable returning a bearer token, sync or async; called before every request.
 TokenProvider = Callable[[], str | Awaitable[str]]
@@ -122,8 +122,10 @@ class ClientConfig:
     max_json_bytes: int = 8 * 1024 * 1024
     ssl: SSLOption = attrs.field(default=None, repr=False)
     key_env_var: str = "OPENAI_API_KEY"
-    #: Which API this endpoint speaks: ``"openai"`` (and Azure's), ``"runway"``.
+    #: Which API this endpoint speaks: ``"openai"`` (and Azure's), ``"runway"``, ``"vertex"``.
     provider: str = "openai"
+    #: Vertex AI's location (project mode, with ``project``).
+    location: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.provider not in PROVIDERS:

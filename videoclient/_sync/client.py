@@ -278,10 +278,11 @@ class VideoClient:
     from_config = _MirrorConstructor(AsyncVideoClient.from_config)
     azure = _MirrorConstructor(AsyncVideoClient.azure)
     runway = _MirrorConstructor(AsyncVideoClient.runway)
+    vertex = _MirrorConstructor(AsyncVideoClient.vertex)
 
     @property
     def provider(self) -> str:
-        """The API this client speaks: ``"openai"`` or ``"runway"``."""
+        """The API this client speaks: ``"openai"``, ``"runway"`` or ``"vertex"``."""
         return self._async.provider
 
     @property

@@ -34,7 +34,7 @@ from ._routes import (
     signed,
 )
 from ._state import EmulatorState
-from .protocols import runway
+from .protocols import runway, vertex
 
 __all__ = ["PREFIXES", "build_app", "build_asset_app"]
 
@@ -65,7 +65,12 @@ def _route_of(request: web.Request) -> str | None:
 
 
 def _error_response(exc: ApiError, route: str | None = None) -> web.Response:
-    body = runway.error_body(exc) if runway.is_runway_route(route) else exc.body()
+    if runway.is_runway_route(route):
+        body = runway.error_body(exc)
+    elif vertex.is_vertex_route(route):
+        body = vertex.error_body(exc)
+    else:
+        body = exc.body()
     return web.json_response(body, status=exc.status, headers=exc.headers)
 
 
@@ -114,7 +119,8 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
 def _key_of(request: web.Request) -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     key = token.strip() if scheme.lower() == "bearer" else ""
-    return key or request.headers.get("api-key", "").strip()
+    key = key or request.headers.get("api-key", "").strip()
+    return key or request.headers.get("x-goog-api-key", "").strip()  # Vertex express mode
 
 
 def _masked(key: str) -> str:
@@ -235,7 +241,7 @@ def build_app(state: EmulatorState) -> web.Application:
                 app.router.add_get(prefix + path, handler)
             else:
                 app.router.add_route(method, prefix + path, handler)
-    for method, path, handler in runway.ROUTES:
+    for method, path, handler in (*runway.ROUTES, *vertex.ROUTES):
         app.router.add_route(method, path, handler)
     app.router.add_get("/_emulator/signed/{video_id}/{variant}", signed)
     app.router.add_get("/_emulator/health", health)

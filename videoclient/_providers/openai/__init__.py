@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from ..._sansio import validate
 from ..._sansio.adapter import ALL_OPERATIONS, unsupported
 from ..._sansio.errors import APIStatusError
 from ..._sansio.http import Request, Response
@@ -33,8 +34,10 @@ class OpenAIProvider:
     deduplicates_creates = True
     min_poll_interval = 0.0
     max_poll_interval = MAX_INTERVAL
+    content_inline: str | None = None
     content_in_job = False
 
+    check_id = staticmethod(validate.check_id)
     fixed_headers = staticmethod(auth.fixed_headers)
     key_headers = staticmethod(auth.key_headers)
     token_headers = staticmethod(auth.token_headers)

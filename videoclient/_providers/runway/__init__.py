@@ -13,13 +13,12 @@ so a create is never sent twice when it may have reached the server.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from ..._sansio import retry
-from ..._sansio.adapter import unsupported
+from ..._sansio import validate
+from ..._sansio.adapter import PartialProvider
 from ..._sansio.errors import APIStatusError
-from ..._sansio.http import Request, Response
+from ..._sansio.http import Response
 from . import auth, protocol
 from .errors import status_error
 
@@ -33,7 +32,7 @@ MIN_POLL_INTERVAL = 5.0
 MAX_POLL_INTERVAL = 15.0
 
 
-class RunwayProvider:
+class RunwayProvider(PartialProvider):
     """The :class:`~videoclient._sansio.adapter.Provider` for Runway."""
 
     name = "runway"
@@ -44,8 +43,10 @@ class RunwayProvider:
     deduplicates_creates = False
     min_poll_interval = MIN_POLL_INTERVAL
     max_poll_interval = MAX_POLL_INTERVAL
+    content_inline: str | None = None
     content_in_job = True
 
+    check_id = staticmethod(validate.check_id)
     fixed_headers = staticmethod(auth.fixed_headers)
     key_headers = staticmethod(auth.key_headers)
     token_headers = staticmethod(auth.token_headers)
@@ -56,38 +57,6 @@ class RunwayProvider:
     build_delete = staticmethod(protocol.build_delete)
     build_content = staticmethod(protocol.build_content)
     build_job_content = staticmethod(protocol.build_job_content)
-
-    @staticmethod
-    def poll_hint(headers: Mapping[str, str]) -> float | None:
-        return None  # Runway sends none: the client's floor of 5 s applies
-
-    @staticmethod
-    def retry_hint(headers: Mapping[str, str]) -> bool | None:
-        return None
-
-    @staticmethod
-    def server_delay(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-        return retry.retry_after(headers, now=now)
-
-    def build_list(
-        self, *, limit: int | None = None, order: str | None = None, after: str | None = None
-    ) -> Request:
-        raise unsupported(self.name, "list")
-
-    def build_remix(self, video_id: str, **kwargs: Any) -> Request:
-        raise unsupported(self.name, "remix")
-
-    def build_edit(self, **kwargs: Any) -> Request:
-        raise unsupported(self.name, "edit")
-
-    def build_extend(self, **kwargs: Any) -> Request:
-        raise unsupported(self.name, "extend")
-
-    def build_create_character(self, **kwargs: Any) -> Request:
-        raise unsupported(self.name, "characters")
-
-    def build_get_character(self, character_id: str) -> Request:
-        raise unsupported(self.name, "characters")
 
     def status_error(
         self, resp: Response, *, method: str | None = None, url: str | None = None

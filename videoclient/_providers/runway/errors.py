@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..._sansio.errors import APIStatusError, status_error_class
-from ..._sansio.http import Response, loads, readable_text
+from ..._sansio.answers import status_error_from
+from ..._sansio.errors import APIStatusError
+from ..._sansio.http import Response
 
 __all__ = ["error_fields", "status_error"]
 
@@ -55,25 +56,4 @@ def status_error(
     resp: Response, *, method: str | None = None, url: str | None = None
 ) -> APIStatusError:
     """The :class:`~videoclient.APIStatusError` subclass for a 4xx/5xx Runway answer."""
-    body: Any
-    try:
-        body = loads(resp.body) if resp.body else None
-    except (ValueError, RecursionError):
-        body = None
-    message, code, param = error_fields(body)
-    if body is None and resp.body:
-        body = readable_text(resp.body)
-        message = message or (body or None)
-    if not message:
-        message = f"HTTP {resp.status} with no error message"
-    return status_error_class(resp.status)(
-        message,
-        status_code=resp.status,
-        code=code,
-        param=param,
-        request_id=resp.request_id,
-        body=body,
-        headers=resp.headers,
-        method=method,
-        url=url,
-    )
+    return status_error_from(resp, error_fields, method=method, url=url)

@@ -27,9 +27,10 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from ..._sansio import validate as v
+from ..._sansio.answers import invalid_answer, read_json
 from ..._sansio.errors import APIResponseValidationError, ConflictError, VideoFailedError
 from ..._sansio.files import IMAGE_TYPES, FileInput, FileSource, PendingFile, check_file_input
-from ..._sansio.http import Request, Response, loads, path_segment, readable_text
+from ..._sansio.http import Request, Response, path_segment
 from ..._sansio.models import DeletedVideo, Video, VideoError
 from .errors import status_error
 from .models import DEFAULT_MODEL, MODELS
@@ -269,29 +270,15 @@ def parse_model(
     """Read a 2xx answer as ``cls`` (a :class:`Video`, or a :class:`DeletedVideo` for 204)."""
     if resp.status >= 400:
         raise status_error(resp, method=method, url=url)
-
-    def invalid(why: str) -> APIResponseValidationError:
-        return APIResponseValidationError(
-            f"{method or ''} {url or ''}: {why}".strip(),
-            status_code=resp.status,
-            request_id=resp.request_id,
-            method=method,
-            url=url,
-        )
-
     if cls is DeletedVideo:
         deleted: Any = DeletedVideo(id=_task_id(url), deleted=True, request_id=resp.request_id)
         return deleted  # type: ignore[no-any-return]
     if cls is not Video:
-        raise invalid(f"Runway has no {cls.__name__}")
-    try:
-        data = loads(resp.body)
-    except (ValueError, RecursionError):
-        raise invalid(
-            f"the response is not valid JSON ({readable_text(resp.body, 80)!r})"
-        ) from None
+        raise invalid_answer(resp, f"Runway has no {cls.__name__}", method=method, url=url)
+    data = read_json(resp.body, resp, method=method, url=url)
     try:
         video: Any = parse_task(data, request_id=resp.request_id)
     except ValueError as exc:
-        raise invalid(f"the response is not a Runway task: {exc}") from None
+        why = f"the response is not a Runway task: {exc}"
+        raise invalid_answer(resp, why, method=method, url=url) from None
     return video  # type: ignore[no-any-return]

@@ -11,6 +11,7 @@ from videoclient import (
     APIError,
     APIStatusError,
     MissingAPIKeyError,
+    UnsupportedOperationError,
     VideoFailedError,
     WaitTimeoutError,
 )
@@ -34,7 +35,12 @@ def describe(exc: BaseException) -> tuple[int, str, dict[str, Any]]:
     """``(exit code, one-line message, details for --json)`` for an exception."""
     kind = type(exc).__name__
     if isinstance(exc, MissingAPIKeyError):
-        return USAGE, NO_KEY, {"type": kind}
+        text = str(exc)
+        if "OPENAI_API_KEY" in text or not text:
+            return USAGE, NO_KEY, {"type": kind}
+        return USAGE, f"{text}; or add --local to use a local emulator", {"type": kind}
+    if isinstance(exc, UnsupportedOperationError):
+        return USAGE, str(exc), {"type": kind, "provider": exc.provider, "operation": exc.operation}
     if isinstance(exc, APIStatusError):
         parts = [f"{exc.status_code} {exc.message}"]
         if exc.code:

@@ -45,6 +45,7 @@ class Settings:
 
     api_key: str | None = attrs.field(default=None, repr=False)
     base_url: str | None = None
+    provider: str = "openai"
     local: bool = False
     local_render_seconds: float = LOCAL_RENDER_SECONDS
     json: bool = False
@@ -70,21 +71,36 @@ class Settings:
                 url = serving_url(directory)
                 if url is None:  # it stopped just now: never fall back to the default URL
                     raise LocalBusy(f"the local emulator in {directory} is busy; try again")
-                yield LOCAL_API_KEY, url
+                yield LOCAL_API_KEY, self._local_root(url)
                 return
             config = EmulatorConfig(render_seconds=self.local_render_seconds, data_dir=directory)
             with Emulator(config).in_thread() as emu:
-                yield LOCAL_API_KEY, emu.base_url
+                yield LOCAL_API_KEY, self._local_root(emu.base_url)
+
+    def _local_root(self, base_url: str) -> str:
+        """The local emulator's URL for this provider: it speaks every provider's protocol,
+        each at its real paths (OpenAI's under ``/v1``; Runway's and Vertex's from the root)."""
+        if self.provider in ("runway", "vertex") and base_url.endswith("/v1"):
+            return base_url[: -len("/v1")]
+        return base_url
 
     def run(self, work: Callable[[AsyncVideoClient], Awaitable[T]]) -> T:
         """Run ``work(client)`` on a new event loop with a client for these settings."""
         with self.endpoint() as (key, base_url):
 
             async def main() -> T:
-                async with AsyncVideoClient(key, base_url=base_url) as client:
+                async with self.client(key, base_url) as client:
                     return await work(client)
 
             return anyio.run(main)
+
+    def client(self, key: str | None, base_url: str | None) -> AsyncVideoClient:
+        """A client of :attr:`provider` (each provider's key comes from its own variable)."""
+        if self.provider == "runway":
+            return AsyncVideoClient.runway(key, base_url=base_url)
+        if self.provider == "vertex":
+            return AsyncVideoClient.vertex(key, base_url=base_url)
+        return AsyncVideoClient(key, base_url=base_url)
 
 
 def settings(ctx: click.Context) -> Settings:
@@ -132,6 +148,14 @@ _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         {
             "metavar": "URL",
             "help": "API base URL (default: $OPENAI_BASE_URL, else https://api.openai.com/v1).",
+        },
+    ),
+    (
+        ("--provider",),
+        {
+            "type": click.Choice(("openai", "runway", "vertex")),
+            "help": "The API to talk to: openai (default), runway (key from $RUNWAYML_API_SECRET) "
+            "or vertex (Veo on Vertex AI, express mode: $GOOGLE_API_KEY).",
         },
     ),
     (

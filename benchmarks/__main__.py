@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from . import baseline, inflight, lifecycle, overhead, scale, transfers, waiting
+from . import baseline, inflight, lifecycle, overhead, providers, scale, transfers, waiting
 from ._procs import DriverError, log
 from .machine import describe
 from .report import Report, Section, render_markdown, report_to_json
@@ -33,6 +33,18 @@ def _one(
     return run
 
 
+def _both(
+    settings: Settings, *fns: Callable[[Settings], tuple[Section, list[str]]]
+) -> tuple[list[Section], list[str]]:
+    sections: list[Section] = []
+    errors: list[str] = []
+    for fn in fns:
+        section, failed = fn(settings)
+        sections.append(section)
+        errors += failed
+    return sections, errors
+
+
 #: Scenario name -> what runs it, in report order.
 SCENARIOS: dict[str, Callable[[Settings], tuple[list[Section], list[str]]]] = {
     "lifecycle": _one(lifecycle.run),
@@ -42,6 +54,7 @@ SCENARIOS: dict[str, Callable[[Settings], tuple[list[Section], list[str]]]] = {
     "waiting": _one(waiting.run),
     "imports": _one(overhead.run_imports),
     "calls": _one(overhead.run_calls),
+    "providers": lambda settings: _both(settings, providers.run, providers.run_inline),
 }
 
 

@@ -105,9 +105,30 @@ async def _serve(config: EmulatorConfig) -> None:
             await runner.cleanup()
 
 
+def _pad_inline_videos(mib: int) -> None:
+    """Make every inline Vertex video ``mib`` MiB (the MP4, then zero bytes): for RSS runs.
+
+    The client's memory is what is measured; the bytes' content does not matter to it.
+    """
+    import base64
+
+    from videoclient.emulator.protocols import vertex
+
+    def padded(path: Path) -> str:
+        data = path.read_bytes()
+        data += bytes(max(0, mib * 1024 * 1024 - len(data)))
+        return base64.b64encode(data).decode("ascii")
+
+    vertex._b64 = padded  # type: ignore[assignment]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the emulator's flags, serve until signalled, return an exit code."""
-    args = build_parser("python -m benchmarks.emulator_proc").parse_args(argv)
+    parser = build_parser("python -m benchmarks.emulator_proc")
+    parser.add_argument("--inline-video-mib", type=int, default=0, help="pad inline videos")
+    args = parser.parse_args(argv)
+    if args.inline_video_mib:
+        _pad_inline_videos(args.inline_video_mib)
     try:
         config = attrs.evolve(config_from_args(args), request_log_limit=None)
     except ValueError as exc:

@@ -58,7 +58,9 @@ async def test_a_task_runs_from_create_to_a_verified_download(tmp_path: Path) ->
             "SUCCEEDED",
             100,
         )
-        path = await client.videos.download(video, tmp_path)
+        reads = emu.count("GET", route="/tasks/{task_id}")
+        path = await client.videos.download(video, tmp_path)  # a finished Video names its URL
+        assert emu.count("GET", route="/tasks/{task_id}") == reads
         assert path.read_bytes() == await emu.asset_bytes(video.id)
         assert path.read_bytes()[4:8] == b"ftyp"
         api = [r for r in emu.request_log.filter() if r.route != SIGNED_ROUTE]

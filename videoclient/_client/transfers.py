@@ -61,6 +61,10 @@ def _id_of(video: str | Video) -> str:
     return video.id if isinstance(video, Video) else video
 
 
+def _known(video: str | Video) -> Video | None:
+    return video if isinstance(video, Video) else None
+
+
 class TransferOperations(VideoOperations):
     """``stream_content``, ``download`` and ``download_content``."""
 
@@ -100,7 +104,7 @@ class TransferOperations(VideoOperations):
         vid = _id_of(video_id)
         req = self._content_request(vid, variant)
         opts = self._session.options(options)
-        return self._open_stream(vid, variant, req, opts, dict(options))
+        return self._open_stream(vid, variant, req, opts, dict(options), _known(video_id))
 
     def _content_request(self, video_id: str, variant: str) -> Request:
         """The content request (checked now): the asset itself, or the job that names it."""
@@ -132,6 +136,7 @@ class TransferOperations(VideoOperations):
         on_restart: Callable[[], Awaitable[None]] | None,
         *,
         raw: bool = False,
+        known: Video | None = None,
     ) -> Reader:
         """A reader of the asset: the job is read first where it names the asset's location,
         and an asset inline in a JSON answer (Vertex) is decoded as it streams."""
@@ -140,7 +145,12 @@ class TransferOperations(VideoOperations):
             return InlineReader(self, video_id, variant, req, opts, options, on_restart, field)
         locate = self._refresher(video_id, variant, options)
         if locate is not None:
-            req = await locate()
+            # A finished job the caller passed names its asset already: no second read
+            # (an expired URL is then refreshed on its 403, as any other).
+            if known is not None and known.is_completed:
+                req = self._session.provider.build_job_content(known, variant=variant)
+            else:
+                req = await locate()
         return BodyReader(
             self, video_id, req, opts, options, on_restart=on_restart, raw=raw, locate=locate
         )
@@ -153,8 +163,9 @@ class TransferOperations(VideoOperations):
         req: Request,
         opts: CallOptions,
         options: Mapping[str, Any],
+        known: Video | None = None,
     ) -> AsyncIterator[ContentStream]:
-        reader = await self._reader(video_id, variant, req, opts, options, None)
+        reader = await self._reader(video_id, variant, req, opts, options, None, known=known)
         await reader.open()
         try:
             yield ContentStream(reader)
@@ -260,7 +271,7 @@ class TransferOperations(VideoOperations):
                     await notify(on_progress, 0, reader.meta.total)
 
                 reader = await self._reader(
-                    vid, variant, req, opts, options, on_restart=restart, raw=True
+                    vid, variant, req, opts, options, restart, raw=True, known=_known(video_id)
                 )
                 await reader.open()
                 try:
@@ -318,7 +329,9 @@ class TransferOperations(VideoOperations):
         async def restart() -> None:
             chunks.clear()
 
-        reader = await self._reader(vid, variant, req, opts, dict(options), restart)
+        reader = await self._reader(
+            vid, variant, req, opts, dict(options), restart, known=_known(video_id)
+        )
         await reader.open()
         try:
             record(Response(reader.status, reader.headers, b""))

@@ -75,8 +75,8 @@ class InlineField:
             data = self._find(data)
             if not self.found:
                 return b""
-        data = self._slash + data
-        self._slash = b""
+        if self._slash:
+            data, self._slash = self._slash + data, b""
         end = data.find(b'"')
         value, rest = (data, b"") if end < 0 else (data[:end], data[end:])
         if end < 0 and value.endswith(b"\\"):
@@ -85,7 +85,7 @@ class InlineField:
             value = value.replace(b"\\/", b"/")
             if b"\\" in value:
                 raise ValueError("the inline video's base64 holds a JSON escape")
-        chunk = self._carry + value
+        chunk = self._carry + value if self._carry else value
         whole = len(chunk) - len(chunk) % 4
         self._carry = chunk[whole:]
         try:

@@ -19,6 +19,7 @@ from videoclient import (
     UnsupportedOperationError,
     Video,
     VideoClient,
+    WaitTimeoutError,
 )
 from videoclient._io import clock
 from videoclient.emulator import FAIL_TRIGGER, SLOW_TRIGGER, Emulator, EmulatorConfig
@@ -247,6 +248,47 @@ async def test_without_an_interval_polls_are_five_seconds_apart() -> None:
         async with running() as (_, client):
             video = await client.videos.create_and_poll(prompt="x")
     assert video.status == "completed" and fake.polls and min(fake.polls) >= 5.0
+
+
+async def test_generate_reports_progress_and_a_deadline_ends_a_wait(tmp_path: Path) -> None:
+    """generate with on_progress sees RUNNING progress; a poll past its timeout raises."""
+    async with running(render_seconds=1.0) as (emu, client):
+        seen: list[tuple[str, int | None]] = []
+        result = await client.videos.generate(
+            "a kite",
+            output=tmp_path,
+            seconds=2,
+            poll_interval=FAST,
+            on_progress=lambda v: seen.append((v.status, v.progress)),
+        )
+        assert result.path.read_bytes()[4:8] == b"ftyp" and result.video.is_completed
+        assert any(s == "in_progress" and p is not None and 0 < p < 100 for s, p in seen)
+        with pytest.raises(UnsupportedOperationError):
+            await client.videos.generate("x", output=tmp_path, variants=("video", "thumbnail"))
+        creates = emu.count("POST")
+        slow = await client.videos.create(prompt=f"slow {SLOW_TRIGGER}")
+        with pytest.raises(WaitTimeoutError) as info:
+            await client.videos.poll(slow, poll_interval=FAST, timeout=0.2)
+        assert info.value.video is not None and info.value.video.provider_status in (
+            "PENDING",
+            "RUNNING",
+        )
+        assert emu.count("POST") == creates + 1
+
+
+async def test_tasks_survive_a_restart_on_the_same_data_dir(tmp_path: Path) -> None:
+    """--data-dir: a finished task and a cancelled one read the same after a restart."""
+    data = tmp_path / "emu"
+    async with running(data_dir=data) as (_, client):
+        finished = await done(client)
+        cancelled = await client.videos.create(prompt=f"slow {SLOW_TRIGGER}")
+        await client.videos.delete(cancelled.id)
+    async with running(data_dir=data) as (emu, client):
+        assert (await client.videos.retrieve(finished.id)).provider_status == "SUCCEEDED"
+        assert (await client.videos.retrieve(cancelled.id)).status == "cancelled"
+        assert await client.videos.download_content(finished.id) == await emu.asset_bytes(
+            finished.id
+        )
 
 
 def test_the_sync_twin_drives_runway(tmp_path: Path) -> None:

@@ -81,11 +81,13 @@ async def test_a_job_runs_to_a_real_mp4_of_the_asked_size_and_length(
             assert records[0].path.startswith("/v1beta1/projects/proj-1/locations/us-central1/")
 
 
-async def test_stream_content_and_download_content_decode_the_inline_video() -> None:
+async def test_stream_content_and_download_content_decode_the_inline_video(tmp_path: Path) -> None:
     """stream_content yields the decoded MP4; download_content returns it whole."""
     async with running() as (emu, client):
         video = await done(client)
         expected = await emu.asset_bytes(video.id.rpartition("/")[2])
+        named = await client.videos.download(video, tmp_path)  # a directory: named for the id's end
+        assert named.name == video.id.rpartition("/")[2] + ".mp4" and named.read_bytes() == expected
         async with client.videos.stream_content(video) as stream:
             assert b"".join([c async for c in stream]) == expected
         assert await client.videos.download_content(video.id) == expected

@@ -110,6 +110,8 @@ class GenerateOperations(WaitingOperations, TransferOperations):
         .. versionadded:: 0.1.0
         """
         out = _plan(output, variants, overwrite)
+        for variant in variants:  # a variant the provider cannot serve: nothing is created
+            self._session.require(f"content:{variant}")
         video = await self.create_and_poll(
             prompt=prompt,
             model=model,

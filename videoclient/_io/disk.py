@@ -35,10 +35,11 @@ _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 def default_filename(video_id: str, variant: str) -> str:
     """The file name :meth:`~videoclient.AsyncVideos.download` uses inside a directory.
 
-    The id with anything but letters, digits, ``.``, ``_`` and ``-`` replaced by ``_``
-    (and no leading dot), plus ``.mp4`` / ``.webp`` / ``.jpg`` for the variant.
+    The id (its last ``/`` part) with anything but letters, digits, ``.``, ``_`` and ``-``
+    replaced by ``_`` (and no leading dot), plus ``.mp4`` / ``.webp`` / ``.jpg`` for the variant.
     """
-    stem = _UNSAFE_NAME.sub("_", video_id).lstrip(".") or "video"
+    # An id that is a resource path (Vertex's operation name) is named for its last part.
+    stem = _UNSAFE_NAME.sub("_", video_id.rpartition("/")[2]).lstrip(".") or "video"
     return stem + EXTENSIONS.get(variant, ".bin")
 
 

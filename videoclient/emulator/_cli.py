@@ -187,6 +187,8 @@ def missing_packages() -> list[str]:
 @contextlib.contextmanager
 def _announce(base_url: str, azure_base_url: str) -> Iterator[None]:
     print(f"videoclient emulator serving {base_url} (Azure: {azure_base_url})", flush=True)
+    root = base_url[: -len("/v1")] if base_url.endswith("/v1") else base_url
+    print(f"  Runway and Vertex AI: {root} (their paths from the root)", flush=True)
     print("Press Ctrl+C to stop.", flush=True)
     yield
 

@@ -120,6 +120,7 @@ async def run_batch(
     wait_timeout: float | None = None,
     poll_interval: float | None = None,
     retries: int = 2,
+    clients: Mapping[str, AsyncVideoClient] | None = None,
 ) -> BatchSummary:
     """Generate a video for every request, ``concurrency`` at a time, resumably.
 
@@ -140,6 +141,9 @@ async def run_batch(
             are polled together (``client.videos.as_completed``), mostly by listing.
         retries: How often a step that failed transiently (connection errors, 5xx) is tried
             again within this run, after the client's own retries.
+        clients: A client for each other provider the lines name (``{"runway":
+            AsyncVideoClient.runway(), ...}``; not closed). A line's provider is part of
+            its request, so a rerun resumes its job with the same provider.
 
     Returns:
         A :class:`BatchSummary`: completed / failed / skipped lines and their files.
@@ -153,8 +157,15 @@ async def run_batch(
             written (the run stops; rerun once the cause is fixed).
     """
     items = _coerce_all(requests)
+    served = {client.provider, *(clients or {})}
+    for i, item in enumerate(items, start=1):
+        if item.provider is not None and item.provider not in served:
+            raise ValueError(
+                f"{item.where or f'request {i}'}: provider {item.provider!r} has no client: "
+                f"pass clients={{{item.provider!r}: ...}}"
+            )
     control = AdaptiveConcurrency(concurrency)  # validates before any file is touched
-    await check_requests(client, items)  # every line, with the client's own checks
+    await check_requests(client, items, clients)  # every line, with its client's own checks
     out = Path(out_dir)
     journal_path = Path(journal) if journal is not None else out / DEFAULT_JOURNAL_NAME
     with _open_journal(out, journal_path) as store:
@@ -167,6 +178,7 @@ async def run_batch(
             wait_timeout=wait_timeout,
             poll_interval=poll_interval,
             retries=retries,
+            clients=clients,
         )
         rows, todo = _plan(runner, items, overwrite=overwrite)
         fatal: list[Exception] = []
@@ -180,7 +192,8 @@ async def run_batch(
                 outer.cancel_scope.cancel()
 
         async with anyio.create_task_group() as outer:
-            outer.start_soon(guarded, runner.waiter.run)
+            for waiter in runner.waiters.values():
+                outer.start_soon(guarded, waiter.run)
             async with anyio.create_task_group() as tg:
                 for row, request in todo:
                     tg.start_soon(guarded, runner.line, row, request)

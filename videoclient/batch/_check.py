@@ -9,7 +9,7 @@ all such lines at once.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import anyio
@@ -30,12 +30,18 @@ def _field(message: str) -> str | None:
     return match.group(1) if match and match.group(1) in FIELDS else None
 
 
-def _problems(client: AsyncVideoClient, requests: Sequence[BatchRequest]) -> list[InputProblem]:
+def _problems(
+    client: AsyncVideoClient,
+    requests: Sequence[BatchRequest],
+    clients: Mapping[str, AsyncVideoClient] | None,
+) -> list[InputProblem]:
     # blocking: reads files
-    provider = client._session.provider  # the client's own builder: the same checks as create
     problems: list[InputProblem] = []
     for index, request in enumerate(requests, start=1):
         where = request.where or f"request {index}"
+        # The line's own client's builder: the same checks as its create.
+        chosen = (clients or {}).get(request.provider or "", client)
+        provider = chosen._session.provider
         try:
             resolve_request(provider.build_create(**request.create_arguments()))
         except (ValueError, TypeError, OSError) as exc:
@@ -45,14 +51,23 @@ def _problems(client: AsyncVideoClient, requests: Sequence[BatchRequest]) -> lis
 
 
 async def find_problems(
-    client: AsyncVideoClient, requests: Sequence[BatchRequest]
+    client: AsyncVideoClient,
+    requests: Sequence[BatchRequest],
+    clients: Mapping[str, AsyncVideoClient] | None = None,
 ) -> list[InputProblem]:
-    """The problem of every request ``client`` would refuse (files read in a worker thread)."""
-    return await anyio.to_thread.run_sync(_problems, client, requests)
+    """The problem of every request its client would refuse (files read in a worker thread).
+
+    A request naming a provider is checked by ``clients[provider]`` when given, else by ``client``.
+    """
+    return await anyio.to_thread.run_sync(_problems, client, requests, clients)
 
 
-async def check_requests(client: AsyncVideoClient, requests: Sequence[BatchRequest]) -> None:
-    """Raise :class:`BatchInputError` naming every request ``client`` would refuse."""
-    problems = await find_problems(client, requests)
+async def check_requests(
+    client: AsyncVideoClient,
+    requests: Sequence[BatchRequest],
+    clients: Mapping[str, AsyncVideoClient] | None = None,
+) -> None:
+    """Raise :class:`BatchInputError` naming every request its client would refuse."""
+    problems = await find_problems(client, requests, clients)
     if problems:
         raise BatchInputError(problems)

@@ -42,7 +42,11 @@ FIELDS: tuple[str, ...] = (
     "fit",
     "name",
     "extra_body",
+    "provider",
 )
+
+#: The providers a line may name.
+PROVIDERS: tuple[str, ...] = ("openai", "runway", "vertex")
 
 
 @attrs.frozen
@@ -113,6 +117,9 @@ class BatchRequest:
         name: The output file's name inside the batch's output directory (``.mp4`` added
             when it has no suffix); by default ``<line>-<words of the prompt>.mp4``.
         extra_body: More fields for the create's body.
+        provider: Which API makes this line's video (``"openai"``, ``"runway"``,
+            ``"vertex"``); None: the batch's client. ``run_batch(clients=...)`` supplies a
+            client for each provider named.
 
     .. versionadded:: 0.1.0
     """
@@ -125,6 +132,7 @@ class BatchRequest:
     fit: str | None = attrs.field(default=None, converter=_opt_str)
     name: str | None = attrs.field(default=None, converter=_opt_str)
     extra_body: Mapping[str, Any] | None = None
+    provider: str | None = attrs.field(default=None, converter=_opt_str)
     #: Where the request came from (``prompts.jsonl:3``), for messages; not part of it.
     where: str | None = attrs.field(default=None, eq=False, repr=False)
 
@@ -191,6 +199,7 @@ def coerce_request(item: BatchRequest | Mapping[str, Any] | str, *, where: str) 
             fit=item.get("fit"),
             name=item.get("name"),
             extra_body=extra,
+            provider=item.get("provider"),
             where=where,
         )
     else:
@@ -203,6 +212,8 @@ def coerce_request(item: BatchRequest | Mapping[str, Any] | str, *, where: str) 
         _check_name(request.name, where)
     if request.fit is not None and request.fit not in FITS:
         raise _bad(where, f"fit must be one of {', '.join(FITS)}", "fit")
+    if request.provider is not None and request.provider not in PROVIDERS:
+        raise _bad(where, f"provider must be one of {', '.join(PROVIDERS)}", "provider")
     return request
 
 

@@ -7,7 +7,7 @@ of an anyio ``CapacityLimiter`` whose size :class:`~._concurrency.AdaptiveConcur
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,8 +65,11 @@ class Runner:
         wait_timeout: float | None,
         poll_interval: float | None,
         retries: int,
+        clients: Mapping[str, AsyncVideoClient] | None = None,
     ) -> None:
         self.client = client
+        #: The client of each provider a line may name (the batch's own client included).
+        self.clients: dict[str, AsyncVideoClient] = {client.provider: client, **(clients or {})}
         self.journal = journal
         self.out_dir = out_dir
         self.control = AdaptiveConcurrency(concurrency)
@@ -81,13 +84,24 @@ class Runner:
         self.replace: set[str] = set()
         #: The latest saved row of each line: what the journal holds, even after a step raised.
         self.current: dict[str, JournalRow] = {}
-        self.waiter = SharedWaiter(
-            client.videos,
-            on_progress=self._job_progress,
-            on_rate_limited=lambda: self._limit(self.control.on_rate_limited(self.control.epoch)),
-            poll_interval=poll_interval,
-            retries=retries,
-        )
+        #: One shared waiter per provider: each polls its own jobs.
+        self.waiters = {
+            name: SharedWaiter(
+                each.videos,
+                on_progress=self._job_progress,
+                on_rate_limited=lambda: self._limit(
+                    self.control.on_rate_limited(self.control.epoch)
+                ),
+                poll_interval=poll_interval,
+                retries=retries,
+            )
+            for name, each in self.clients.items()
+        }
+        self.waiter = self.waiters[client.provider]
+
+    def client_for(self, request: BatchRequest) -> AsyncVideoClient:
+        """The client of the line's provider (the batch's client when it names none)."""
+        return self.clients[request.provider or self.client.provider]
 
     def output(self, row: JournalRow) -> Path:
         return self.out_dir / row.output
@@ -135,7 +149,7 @@ class Runner:
                     row = self.current[row.key]
                     attempts += 1
                     self._limit(self.control.on_rate_limited(epoch))
-                    delay = self.client.videos._server_delay(exc) or backoff(attempts)
+                    delay = self.client_for(request).videos._server_delay(exc) or backoff(attempts)
                     if attempts > self.retries + 6:
                         row = self.fail(row, exc, job_lost=False)
                         break
@@ -176,9 +190,9 @@ class Runner:
                 if step is Step.CREATE:
                     row = await self.create(row, request)
                 elif step is Step.WAIT:
-                    row = await self.wait(row)
+                    row = await self.wait(row, request)
                 else:
-                    row = await self.download(row)
+                    row = await self.download(row, request)
             except RateLimitError:
                 raise
             except (APIConnectionError, InternalServerError, APIResponseValidationError) as exc:
@@ -200,12 +214,12 @@ class Runner:
     async def create(self, row: JournalRow, request: BatchRequest) -> JournalRow:
         row = self.save(jr.begin_create(row))  # committed before anything is sent
         assert row.idempotency_key is not None
-        video = await self.client.videos.create(
+        video = await self.client_for(request).videos.create(
             **request.create_arguments(), idempotency_key=row.idempotency_key
         )
         return self.save(jr.created(row, video.id))
 
-    async def wait(self, row: JournalRow) -> JournalRow:
+    async def wait(self, row: JournalRow, request: BatchRequest) -> JournalRow:
         video_id = row.video_id
         assert video_id is not None
         if row.status != jr.WAITING:
@@ -214,14 +228,14 @@ class Runner:
         limit = self.wait_timeout
         try:
             with anyio.fail_after(limit) if limit is not None else contextlib.nullcontext():
-                video = await self.waiter.wait(video_id)
+                video = await self.waiters[request.provider or self.client.provider].wait(video_id)
         finally:
             del self.waiting[video_id]
         if not video.is_completed:
             raise VideoFailedError(video)
         return self.save(jr.job_finished(row))
 
-    async def download(self, row: JournalRow) -> JournalRow:
+    async def download(self, row: JournalRow, request: BatchRequest) -> JournalRow:
         assert row.video_id is not None
         target = self.output(row)
         await anyio.Path(target.parent).mkdir(parents=True, exist_ok=True)
@@ -229,7 +243,7 @@ class Runner:
         def progress(done: int, total: int | None) -> None:
             self.emit(row, bytes_done=done, bytes_total=total)
 
-        await self.client.videos.download(
+        await self.client_for(request).videos.download(
             row.video_id, target, on_progress=progress, overwrite=True
         )
         self.replace.discard(row.key)  # the file is ours now

@@ -69,3 +69,32 @@ def test_each_provider_names_its_own_key_variable(
         result = _run(tmp_path, monkeypatch, "--provider", provider, "create", "x", env=env)
         assert result.exit_code == 2, result.output
         assert var in result.stderr and "--local" in result.stderr
+
+
+def test_local_batch_runs_each_line_on_its_provider(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--local batch: a line naming runway or vertex runs on that protocol of the emulator."""
+    lines = tmp_path / "in.jsonl"
+    lines.write_text(
+        '{"prompt": "plain", "size": "64x64", "seconds": 1, "name": "a"}\n'
+        '{"prompt": "rw", "provider": "runway", "size": "1280x720", "seconds": 2, "name": "b"}\n'
+        '{"prompt": "vx", "provider": "vertex", "size": "1280x720", "seconds": 4, "name": "c"}\n'
+    )
+    result = _run(
+        tmp_path,
+        monkeypatch,
+        "--local",
+        "--local-render-seconds",
+        "0.2",
+        "--json",
+        "batch",
+        str(lines),
+        "--out",
+        "out",
+        "--poll-interval",
+        "0.05",
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("a", "b", "c"):
+        assert (tmp_path / "out" / f"{name}.mp4").read_bytes()[4:8] == b"ftyp"

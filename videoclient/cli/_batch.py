@@ -123,7 +123,10 @@ def batch(
     \b
     JSON Lines: {"prompt": "a red kite", "seconds": 4, "size": "1280x720", "name": "kite"}
     CSV: a header row naming the columns (prompt, model, seconds, size,
-         input_reference, fit, name).
+         input_reference, fit, name, provider).
+
+    A line naming a provider (openai, runway, vertex) runs on it, with that provider's
+    key from its environment variable (or the local emulator's protocol with --local).
 
     A killed run started again with the same journal never submits a line twice: it
     resumes waiting and downloading where it stopped and retries only what failed.
@@ -138,6 +141,8 @@ def batch(
     if not requests and problems:  # nothing to check further
         raise BatchInputError(problems)
     target = out_dir if out_dir is not None else Path(file.stem + "-videos")
+
+    others: dict[str, AsyncVideoClient] = {}
 
     async def work(client: AsyncVideoClient) -> BatchSummary:
         # Every bad line at once: unreadable ones and those the client's checks refuse.
@@ -155,6 +160,7 @@ def batch(
             summary = await run_batch(
                 client,
                 requests,
+                clients=others,
                 out_dir=target,
                 journal=journal,
                 concurrency=concurrency,
@@ -169,7 +175,8 @@ def batch(
         return summary
 
     try:
-        summary = opts.run(work)
+        named = {r.provider for r in requests if r.provider is not None}
+        summary = opts.run(work, also=others.update, providers=named)
     except KeyboardInterrupt:
         out.note("stopped; run the same command again to resume", {"type": "KeyboardInterrupt"})
         ctx.exit(codes.INTERRUPTED)

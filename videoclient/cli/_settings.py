@@ -6,7 +6,7 @@ import contextlib
 import importlib.util
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import anyio
@@ -39,6 +39,14 @@ def require_emulator_packages(hint: str = EMULATOR_HINT) -> None:
         raise click.UsageError(f"{hint} (missing: {', '.join(missing)})")
 
 
+def _local_root(base_url: str, provider: str) -> str:
+    """The local emulator's URL for ``provider``: it speaks every provider's protocol, each at
+    its real paths (OpenAI's under ``/v1``; Runway's and Vertex's from the root)."""
+    if provider in ("runway", "vertex") and base_url.endswith("/v1"):
+        return base_url[: -len("/v1")]
+    return base_url
+
+
 @attrs.define
 class Settings:
     """What the shared options said, wherever on the command line they were given."""
@@ -55,10 +63,15 @@ class Settings:
     argv: tuple[str, ...] = ()
 
     @contextlib.contextmanager
-    def endpoint(self) -> Iterator[tuple[str | None, str | None]]:
-        """``(api_key, base_url)`` to use; with ``--local``, of an emulator started here."""
+    def endpoints(self) -> Iterator[Callable[[str], tuple[str | None, str | None]]]:
+        """``provider -> (api_key, base_url)``; with ``--local``, of an emulator started here.
+
+        ``--api-key`` and ``--base-url`` are the ``--provider``'s; another provider (a batch
+        line may name one) takes its key and base URL from its own environment variables.
+        """
         if not self.local:
-            yield self.api_key, self.base_url
+            mine = (self.api_key, self.base_url)
+            yield lambda provider: mine if provider == self.provider else (None, None)
             return
         require_emulator_packages()
         from videoclient.emulator import Emulator, EmulatorConfig
@@ -71,36 +84,57 @@ class Settings:
                 url = serving_url(directory)
                 if url is None:  # it stopped just now: never fall back to the default URL
                     raise LocalBusy(f"the local emulator in {directory} is busy; try again")
-                yield LOCAL_API_KEY, self._local_root(url)
+                shared = url
+                yield lambda provider: (LOCAL_API_KEY, _local_root(shared, provider))
                 return
             config = EmulatorConfig(render_seconds=self.local_render_seconds, data_dir=directory)
             with Emulator(config).in_thread() as emu:
-                yield LOCAL_API_KEY, self._local_root(emu.base_url)
+                base = emu.base_url
+                yield lambda provider: (LOCAL_API_KEY, _local_root(base, provider))
 
-    def _local_root(self, base_url: str) -> str:
-        """The local emulator's URL for this provider: it speaks every provider's protocol,
-        each at its real paths (OpenAI's under ``/v1``; Runway's and Vertex's from the root)."""
-        if self.provider in ("runway", "vertex") and base_url.endswith("/v1"):
-            return base_url[: -len("/v1")]
-        return base_url
+    @contextlib.contextmanager
+    def endpoint(self) -> Iterator[tuple[str | None, str | None]]:
+        """``(api_key, base_url)`` of the ``--provider``; with ``--local``, of an emulator."""
+        with self.endpoints() as of:
+            yield of(self.provider)
 
-    def run(self, work: Callable[[AsyncVideoClient], Awaitable[T]]) -> T:
-        """Run ``work(client)`` on a new event loop with a client for these settings."""
-        with self.endpoint() as (key, base_url):
+    def run(
+        self,
+        work: Callable[[AsyncVideoClient], Awaitable[T]],
+        *,
+        also: Callable[[dict[str, AsyncVideoClient]], None] | None = None,
+        providers: Iterable[str] = (),
+    ) -> T:
+        """Run ``work(client)`` on a new event loop with a client for these settings.
+
+        ``providers``: other providers to make clients for too, handed to ``also`` before
+        ``work`` runs (all are closed afterwards).
+        """
+        with self.endpoints() as of:
 
             async def main() -> T:
-                async with self.client(key, base_url) as client:
+                async with contextlib.AsyncExitStack() as stack:
+                    client = await stack.enter_async_context(
+                        client_for(self.provider, *of(self.provider))
+                    )
+                    others = {
+                        name: await stack.enter_async_context(client_for(name, *of(name)))
+                        for name in sorted(set(providers) - {self.provider})
+                    }
+                    if also is not None:
+                        also(others)
                     return await work(client)
 
             return anyio.run(main)
 
-    def client(self, key: str | None, base_url: str | None) -> AsyncVideoClient:
-        """A client of :attr:`provider` (each provider's key comes from its own variable)."""
-        if self.provider == "runway":
-            return AsyncVideoClient.runway(key, base_url=base_url)
-        if self.provider == "vertex":
-            return AsyncVideoClient.vertex(key, base_url=base_url)
-        return AsyncVideoClient(key, base_url=base_url)
+
+def client_for(provider: str, key: str | None, base_url: str | None) -> AsyncVideoClient:
+    """A client of ``provider`` (each provider's key comes from its own variable)."""
+    if provider == "runway":
+        return AsyncVideoClient.runway(key, base_url=base_url)
+    if provider == "vertex":
+        return AsyncVideoClient.vertex(key, base_url=base_url)
+    return AsyncVideoClient(key, base_url=base_url)
 
 
 def settings(ctx: click.Context) -> Settings:

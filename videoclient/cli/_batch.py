@@ -146,7 +146,7 @@ def batch(
 
     async def work(client: AsyncVideoClient) -> BatchSummary:
         # Every bad line at once: unreadable ones and those the client's checks refuse.
-        found = sorted([*problems, *await find_problems(client, requests)], key=_line_order)
+        found = sorted([*problems, *await find_problems(client, requests, others)], key=_line_order)
         if found:
             raise BatchInputError(found)
         sheet = None if no_gallery else Sheet(target, requests, f"videoclient batch: {file.name}")

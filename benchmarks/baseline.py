@@ -17,7 +17,7 @@ from pathlib import Path
 from ._procs import ROOT, DriverError
 from .drivers._common import IMPORT_FROM as IMPORT_FROM_ENV
 
-__all__ = ["IMPORT_FROM_ENV", "SUFFIX", "checkout", "labels_with", "split"]
+__all__ = ["IMPORT_FROM_ENV", "SUFFIX", "checkout", "driver", "labels_with", "split"]
 
 #: Appended to a client id to run it on the baseline package.
 SUFFIX = "@base"
@@ -61,3 +61,12 @@ def split(client: str) -> tuple[str, bool]:
     if client.endswith(SUFFIX):
         return client[: -len(SUFFIX)], True
     return client, False
+
+
+def driver(client: str, found: tuple[str, str] | None) -> tuple[str, str | None]:
+    """The driver's client id, and the directory to import videoclient from (None: this one).
+
+    ``found`` is :attr:`Settings.baseline <benchmarks.settings.Settings.baseline>`.
+    """
+    name, on_base = split(client)
+    return name, (found[1] if on_base and found is not None else None)

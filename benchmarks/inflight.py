@@ -22,7 +22,7 @@ OPENAI, FLOOR = LABELS["openai-async"], LABELS["aiohttp"]
 
 def run(settings: Settings) -> tuple[Section, list[str]]:
     """Measure every client (and the baseline's); return the section and any failures."""
-    short, where = settings.baseline or (None, None)
+    short = settings.baseline[0] if settings.baseline else None
     samples = Samples(baseline.labels_with(LABELS, short))
     n, at_once, render = (
         settings.inflight_jobs,
@@ -31,7 +31,7 @@ def run(settings: Settings) -> tuple[Section, list[str]]:
     )
     with emulator("--render-seconds", str(render)) as emu:
         for client in rounds(samples, settings.runs, "inflight"):
-            driver, on_base = baseline.split(client)
+            driver, import_from = baseline.driver(client, settings.baseline)
             mark = stats(emu.stats_url)["log_len"]
             args = ["--client", driver, "--base-url", emu.base_url]
             args += ["--jobs", str(n), "--concurrency", str(at_once)]
@@ -40,7 +40,7 @@ def run(settings: Settings) -> tuple[Section, list[str]]:
                 "inflight",
                 args,
                 timeout=120 + 10 * render * n / at_once,
-                import_from=where if on_base else None,
+                import_from=import_from,
             )
             result = attempt(samples, client, measure)
             if result is None:

@@ -23,12 +23,12 @@ OPENAI, FLOOR = LABELS["openai-async"], LABELS["aiohttp"]
 
 def run(settings: Settings) -> tuple[Section, list[str]]:
     """Measure every client; return the section and any failures."""
-    short, where = settings.baseline or (None, None)
+    short = settings.baseline[0] if settings.baseline else None
     samples = Samples(baseline.labels_with(LABELS, short))
     render = settings.lifecycle_render
     with emulator("--render-seconds", str(render)) as emu:
         for client in rounds(samples, settings.runs, "lifecycle"):
-            driver, on_base = baseline.split(client)
+            driver, import_from = baseline.driver(client, settings.baseline)
             mark = stats(emu.stats_url)["log_len"]
             args = ["--client", driver, "--base-url", emu.base_url]
             args += ["--jobs", str(settings.lifecycle_jobs)]
@@ -38,7 +38,7 @@ def run(settings: Settings) -> tuple[Section, list[str]]:
                 "lifecycle",
                 args,
                 timeout=timeout,
-                import_from=where if on_base else None,
+                import_from=import_from,
             )
             result = attempt(samples, client, measure)
             if result is None:

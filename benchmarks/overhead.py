@@ -75,15 +75,13 @@ def run_imports(settings: Settings) -> tuple[Section, list[str]]:
 
 def run_calls(settings: Settings) -> tuple[Section, list[str]]:
     """Median ``retrieve`` latency, one call after another, for each client."""
-    short, where = settings.baseline or (None, None)
+    short = settings.baseline[0] if settings.baseline else None
     samples = Samples(baseline.labels_with(CALL_LABELS, short))
     with emulator("--render-seconds", "600") as emu:
         for client in rounds(samples, settings.runs, "calls"):
-            driver, on_base = baseline.split(client)
+            driver, import_from = baseline.driver(client, settings.baseline)
             args = ["--client", driver, "--base-url", emu.base_url, "--calls", str(settings.calls)]
-            measure = partial(
-                run_driver, "calls", args, timeout=300, import_from=where if on_base else None
-            )
+            measure = partial(run_driver, "calls", args, timeout=300, import_from=import_from)
             result = attempt(samples, client, measure)
             if result is None:
                 continue

@@ -1,4 +1,7 @@
-"""What every driver shares: self-measurement and the one line of output (stdlib only)."""
+"""What every driver shares: self-measurement, the one line of output, the bare-aiohttp floor.
+
+Stdlib only at import: aiohttp is imported by the one function that uses it.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from typing import Any
 __all__ = [
     "KEY",
     "RESULT_PREFIX",
+    "bare_create_and_poll",
     "base_parser",
     "cpu_seconds",
     "emit",
@@ -94,3 +98,23 @@ def missing_peer(client: str) -> str | None:
     if client.startswith("openai") and find_spec("openai") is None:
         return "openai is not installed (pip install openai)"
     return None
+
+
+async def bare_create_and_poll(session: Any, base_url: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The floor: create a job and poll it, honouring every ``openai-poll-after-ms``, no checks.
+
+    ``session`` is an ``aiohttp.ClientSession`` carrying the key; returns the final job JSON.
+    """
+    import asyncio
+
+    async with session.post(f"{base_url}/videos", json=body) as resp:
+        resp.raise_for_status()
+        video: dict[str, Any] = await resp.json()
+        hint = resp.headers.get("openai-poll-after-ms")
+    while video["status"] in ("queued", "in_progress"):
+        await asyncio.sleep(int(hint or 1000) / 1000)
+        async with session.get(f"{base_url}/videos/{video['id']}") as resp:
+            resp.raise_for_status()
+            video = await resp.json()
+            hint = resp.headers.get("openai-poll-after-ms")
+    return video

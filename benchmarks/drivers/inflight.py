@@ -13,7 +13,16 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ._common import KEY, base_parser, cpu_seconds, emit, missing_peer, peak_rss_mib, quiet_warnings
+from ._common import (
+    KEY,
+    bare_create_and_poll,
+    base_parser,
+    cpu_seconds,
+    emit,
+    missing_peer,
+    peak_rss_mib,
+    quiet_warnings,
+)
 from ._common import skip as skip_client
 
 CLIENTS = ("videoclient-async", "openai-async", "aiohttp")
@@ -74,22 +83,12 @@ async def _openai(base_url: str, jobs: int, concurrency: int) -> dict[str, Any]:
 async def _aiohttp(base_url: str, jobs: int, concurrency: int) -> dict[str, Any]:
     import aiohttp
 
-    pending = ("queued", "in_progress")
     headers = {"Authorization": f"Bearer {KEY}"}
     async with aiohttp.ClientSession(headers=headers) as session:
 
         async def job(i: int) -> int:
             body = {"prompt": f"bench inflight {i}", "size": SIZE, "seconds": str(SECONDS)}
-            async with session.post(f"{base_url}/videos", json=body) as resp:
-                resp.raise_for_status()
-                video = await resp.json()
-                hint = resp.headers.get("openai-poll-after-ms")
-            while video["status"] in pending:
-                await asyncio.sleep(int(hint or 1000) / 1000)
-                async with session.get(f"{base_url}/videos/{video['id']}") as resp:
-                    resp.raise_for_status()
-                    video = await resp.json()
-                    hint = resp.headers.get("openai-poll-after-ms")
+            video = await bare_create_and_poll(session, base_url, body)
             url = f"{base_url}/videos/{video['id']}/content"
             async with session.get(url, params={"variant": "thumbnail"}) as resp:
                 resp.raise_for_status()

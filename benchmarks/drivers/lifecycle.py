@@ -16,6 +16,7 @@ from typing import Any
 
 from ._common import (
     KEY,
+    bare_create_and_poll,
     base_parser,
     cpu_seconds,
     emit,
@@ -105,22 +106,12 @@ async def _openai_async(base_url: str, out: Path, jobs: int) -> dict[str, Any]:
 async def _aiohttp(base_url: str, out: Path, jobs: int) -> dict[str, Any]:
     import aiohttp
 
-    pending = ("queued", "in_progress")
     headers = {"Authorization": f"Bearer {KEY}"}
     async with aiohttp.ClientSession(headers=headers) as session:
 
         async def job(i: int) -> str:
             body = {"prompt": f"bench lifecycle {i}", "size": SIZE, "seconds": str(SECONDS)}
-            async with session.post(f"{base_url}/videos", json=body) as resp:
-                resp.raise_for_status()
-                video = await resp.json()
-                hint = resp.headers.get("openai-poll-after-ms")
-            while video["status"] in pending:
-                await asyncio.sleep(int(hint or 1000) / 1000)
-                async with session.get(f"{base_url}/videos/{video['id']}") as resp:
-                    resp.raise_for_status()
-                    video = await resp.json()
-                    hint = resp.headers.get("openai-poll-after-ms")
+            video = await bare_create_and_poll(session, base_url, body)
             async with session.get(f"{base_url}/videos/{video['id']}/content") as resp:
                 resp.raise_for_status()
                 with open(out / f"{i}.mp4", "wb") as fh:  # noqa: ASYNC230 - the floor: no thread hop

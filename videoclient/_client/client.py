@@ -16,11 +16,13 @@ from .._sansio.adapter import Provider
 from .._sansio.config import (
     DEFAULT_TIMEOUT,
     ClientConfig,
+    CreateRetry,
     Secret,
     SSLOption,
     Timeout,
     TokenProvider,
 )
+from .._sansio.creates import is_conservative
 from .generate import GenerateOperations
 from .raw import with_raw
 from .session import Session
@@ -44,6 +46,12 @@ class AsyncVideoClient:
         project: The project id sent with every request; defaults to ``OPENAI_PROJECT_ID``.
         timeout: Seconds for a whole JSON request, or a :class:`~videoclient.Timeout`.
         max_retries: Retries of a failed request (connection errors, 408/409/429/5xx).
+        create_retry: When a failed create may be sent again: ``"idempotent"`` (like any
+            request: the server deduplicates it by ``Idempotency-Key``) or
+            ``"conservative"`` (only when the failure shows it was not acted on: refused,
+            429, the provider's load shedding). None: the provider's default,
+            ``"idempotent"`` for OpenAI's protocol, ``"conservative"`` for Runway and Vertex.
+            Choose ``"conservative"`` behind a gateway that drops the key.
         default_headers: Headers sent on every request.
         default_query: Query parameters sent on every request.
         max_connections: Size of the connection pool.
@@ -64,6 +72,7 @@ class AsyncVideoClient:
         project: str | None = None,
         timeout: Timeout | float | None = DEFAULT_TIMEOUT,
         max_retries: int = 2,
+        create_retry: CreateRetry | None = None,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, str] | None = None,
         max_connections: int = 100,
@@ -77,6 +86,7 @@ class AsyncVideoClient:
             project=project,
             timeout=Timeout.coerce(timeout),
             max_retries=max_retries,
+            create_retry=create_retry,
             default_headers=default_headers,
             default_query=default_query,
             max_connections=max_connections,
@@ -107,6 +117,7 @@ class AsyncVideoClient:
         api_version: str | None = None,
         timeout: Timeout | float | None = DEFAULT_TIMEOUT,
         max_retries: int = 2,
+        create_retry: CreateRetry | None = None,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, str] | None = None,
         max_connections: int = 100,
@@ -143,6 +154,7 @@ class AsyncVideoClient:
             api_version=api_version,
             timeout=Timeout.coerce(timeout),
             max_retries=max_retries,
+            create_retry=create_retry,
             default_headers=default_headers,
             default_query=default_query,
             max_connections=max_connections,
@@ -160,6 +172,7 @@ class AsyncVideoClient:
         api_version: str = runway_auth.API_VERSION,
         timeout: Timeout | float | None = DEFAULT_TIMEOUT,
         max_retries: int = 2,
+        create_retry: CreateRetry | None = None,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, str] | None = None,
         max_connections: int = 100,
@@ -192,6 +205,7 @@ class AsyncVideoClient:
             api_version=api_version,
             timeout=Timeout.coerce(timeout),
             max_retries=max_retries,
+            create_retry=create_retry,
             default_headers=default_headers,
             default_query=default_query,
             max_connections=max_connections,
@@ -212,6 +226,7 @@ class AsyncVideoClient:
         base_url: str | None = None,
         timeout: Timeout | float | None = DEFAULT_TIMEOUT,
         max_retries: int = 2,
+        create_retry: CreateRetry | None = None,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, str] | None = None,
         max_connections: int = 100,
@@ -269,6 +284,7 @@ class AsyncVideoClient:
             location=location,
             timeout=Timeout.coerce(timeout),
             max_retries=max_retries,
+            create_retry=create_retry,
             default_headers=default_headers,
             default_query=default_query,
             max_connections=max_connections,
@@ -283,6 +299,15 @@ class AsyncVideoClient:
     def provider(self) -> str:
         """The API this client speaks: ``"openai"``, ``"runway"`` or ``"vertex"``."""
         return self._config.provider
+
+    @property
+    def create_retry(self) -> CreateRetry:
+        """The create-retry policy in force: the client's ``create_retry``, else the
+        provider's default (``"idempotent"`` only where the API deduplicates creates)."""
+        conservative = is_conservative(
+            self._config.create_retry, deduplicates=self._session.provider.deduplicates_creates
+        )
+        return "conservative" if conservative else "idempotent"
 
     @property
     def config(self) -> ClientConfig:

@@ -10,8 +10,15 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from .._io.inputs import resolve_off_loop
-from .._sansio.errors import APIStatusError, NotFoundError, VideoExpiredError
+from .._sansio.errors import (
+    APIResponseValidationError,
+    APIStatusError,
+    NotFoundError,
+    VideoExpiredError,
+)
 from .._sansio.files import FileInput
 from .._sansio.http import Request
 from .._sansio.images import Colour, Fit
@@ -53,6 +60,16 @@ class VideoOperations:
         return session.provider.parse(
             resp, cls, method=req.method, url=session.base_url + "/" + req.path
         )
+
+    async def _create(self, req: Request, cls: type[Any], options: Mapping[str, Any]) -> Any:
+        """:meth:`_call` for a request that makes a job (or a character): the create-retry
+        policy decides whether a failure that may have reached the server is resent."""
+        try:
+            return await self._call(attrs.evolve(req, creates=True), cls, options)
+        except APIResponseValidationError as exc:
+            # A success answer that could not be read: the job was made all the same.
+            exc.mark_job_may_exist("its answer could not be read: look for the job")
+            raise
 
     async def create(
         self,
@@ -105,7 +122,7 @@ class VideoOperations:
             fit=fit,
             fit_background=fit_background,
         )
-        video: Video = await self._call(req, Video, opts)
+        video: Video = await self._create(req, Video, opts)
         return video
 
     async def retrieve(self, video_id: str, **options: Unpack[RequestOptions]) -> Video:
@@ -171,7 +188,7 @@ class VideoOperations:
         req = self._session.provider.build_remix(
             video_id, prompt=prompt, extra_body=_split_body(opts)
         )
-        video: Video = await self._call(req, Video, opts)
+        video: Video = await self._create(req, Video, opts)
         return video
 
     async def edit(self, *, video: Any, prompt: str, **options: Unpack[RequestOptions]) -> Video:
@@ -187,7 +204,7 @@ class VideoOperations:
         req = self._session.provider.build_edit(
             video=video, prompt=prompt, extra_body=_split_body(opts)
         )
-        result: Video = await self._call(req, Video, opts)
+        result: Video = await self._create(req, Video, opts)
         return result
 
     async def extend(
@@ -205,7 +222,7 @@ class VideoOperations:
         req = self._session.provider.build_extend(
             video=video, prompt=prompt, seconds=seconds, extra_body=_split_body(opts)
         )
-        result: Video = await self._call(req, Video, opts)
+        result: Video = await self._create(req, Video, opts)
         return result
 
     async def create_character(
@@ -217,7 +234,7 @@ class VideoOperations:
         req = self._session.provider.build_create_character(
             name=name, video=video, extra_body=_split_body(opts)
         )
-        character: VideoCharacter = await self._call(req, VideoCharacter, opts)
+        character: VideoCharacter = await self._create(req, VideoCharacter, opts)
         return character
 
     async def get_character(

@@ -8,7 +8,8 @@ keeps ``import videoclient`` light.
 Invariants kept here:
 - no aiohttp or asyncio exception leaves this module: every failure becomes an
   :class:`~videoclient.APIError` subclass;
-- every attempt of one POST carries the same ``Idempotency-Key``;
+- every attempt of one create carries the same ``Idempotency-Key`` (where one is sent), and
+  a create that may have reached the server is resent only under the idempotent policy;
 - credentials go only to the configured origin, never across a redirect elsewhere;
 - the API key appears in no log line and no error.
 """
@@ -19,12 +20,10 @@ import asyncio
 import inspect
 import json
 import logging
-import os
 import platform
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from types import TracebackType
 from typing import Any, TypeVar
 
 import aiohttp
@@ -32,11 +31,13 @@ import anyio
 from multidict import CIMultiDict
 from yarl import URL
 
+from .._sansio import creates as _creates
 from .._sansio import retry as _retry
 from .._sansio.adapter import Provider
 from .._sansio.config import ClientConfig, Timeout
 from .._sansio.errors import (
     APIConnectionError,
+    APIError,
     APITimeoutError,
     MissingAPIKeyError,
 )
@@ -44,6 +45,7 @@ from .._sansio.http import Request, Response
 from .._sansio.multipart import encode
 from .._sansio.options import CallOptions
 from . import clock
+from .closing import EndedByClose
 from .redirects import REDIRECT_STATUSES, after_redirect, redirect_target, warn_if_insecure
 from .stream import StreamResponse, describe, read_capped, safe
 from .upload import stream_body
@@ -69,21 +71,13 @@ def _lower(headers: Any) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
 
 
-def _new_idempotency_key() -> str:
-    """``videoclient-`` and a random (version 4) UUID: what ``uuid.uuid4()`` gives, cheaper."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
-    h = raw.hex()
-    return f"videoclient-{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
 class Transport:
     """Sends :class:`~videoclient._sansio.http.Request` values over one aiohttp session."""
 
     def __init__(self, config: ClientConfig, provider: Provider) -> None:
         self._config = config
         self._provider = provider
+        self._dedup = provider.deduplicates_creates
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -172,13 +166,13 @@ class Transport:
         if connector is not None:
             connector._closed = True  # its finalizer then leaves the connections alone
 
-    def _ended_by_close(self, req: Request, opts: CallOptions) -> _EndedByClose:
+    def _ended_by_close(self, req: Request, opts: CallOptions) -> EndedByClose:
         """A block that :meth:`close` ends: with "the client is closed", not a cancellation.
 
         One per attempt (sending and reading the answer share it): each is a cancel scope,
         and their cost is paid on every request.
         """
-        return _EndedByClose(self, req, opts)
+        return EndedByClose(self._inflight, self._url, req, opts)
 
     def _other_loop(self) -> bool:
         """Whether the session belongs to an event loop other than the running one."""
@@ -332,13 +326,21 @@ class Transport:
                 if failed:
                     raise failed[0] from None
                 raise APITimeoutError(
-                    f"{method} {safe(url)} timed out", method=method, url=safe(url)
+                    f"{method} {safe(url)} timed out",
+                    method=method,
+                    url=safe(url),
+                    # A connect timeout: nothing of the request was sent.
+                    request_sent=not isinstance(exc, aiohttp.ConnectionTimeoutError),
                 ) from exc
             except aiohttp.ClientError as exc:
                 if failed:
                     raise failed[0] from None
                 raise APIConnectionError(
-                    f"{method} {safe(url)} failed: {describe(exc)}", method=method, url=safe(url)
+                    f"{method} {safe(url)} failed: {describe(exc)}",
+                    method=method,
+                    url=safe(url),
+                    # Refused, unresolvable, or a TLS handshake that failed: never sent.
+                    request_sent=not isinstance(exc, aiohttp.ClientConnectorError),
                 ) from exc
             if resp.status not in REDIRECT_STATUSES:
                 return resp
@@ -365,9 +367,25 @@ class Transport:
         )
 
     def _idempotency_key(self, req: Request, opts: CallOptions) -> str | None:
-        if not req.is_post:
+        """A create's key: the caller's, else a new one where keys are honoured."""
+        if not req.creates:
             return None
-        return opts.idempotency_key or _new_idempotency_key()
+        if opts.idempotency_key is not None:
+            return opts.idempotency_key
+        if _creates.sends_key(opts.create_retry, deduplicates=self._dedup):
+            return _creates.new_idempotency_key()
+        return None
+
+    def _conservative(self, opts: CallOptions) -> bool:
+        return _creates.is_conservative(opts.create_retry, deduplicates=self._dedup)
+
+    def _job_may_exist(self, error: APIError, opts: CallOptions, *, resent: bool) -> APIError:
+        """``error`` of a create that may have made a job, saying so and what was done."""
+        why = _creates.doubt_reason(
+            self._provider.name, opts.create_retry, deduplicates=self._dedup, resent=resent
+        )
+        error.mark_job_may_exist(why)
+        return error
 
     async def _respect_rate_limit(self) -> None:
         """Hold a request back while a 429 told this client to wait."""
@@ -438,16 +456,30 @@ class Transport:
             except _RetryableAnswer as answer:
                 resp = answer.resp
                 why = f"HTTP {resp.status}"
-                if await self._retry_wait(req, attempt, opts, why, resp.headers, resp.status):
+                # A create answered with a 5xx (not a refusal) may have made a job.
+                doubt = req.creates and resp.status not in self._provider.unprocessed_statuses
+                if not (doubt and self._conservative(opts)) and await self._retry_wait(
+                    req, attempt, opts, why, resp.headers, resp.status
+                ):
                     attempt += 1
                     continue
+                if doubt:
+                    error = self._provider.status_error(
+                        resp, method=req.method, url=safe(self._url(req, opts))
+                    )
+                    raise self._job_may_exist(error, opts, resent=attempt > 0) from None
                 result: T = answer.give_up()
                 return result
             except APIConnectionError as exc:
                 log.debug("%s %s attempt %d failed: %s", req.method, req.shown, attempt + 1, exc)
-                if await self._retry_wait(req, attempt, opts, type(exc).__name__, None):
+                doubt = req.creates and exc.request_sent
+                if not (doubt and self._conservative(opts)) and await self._retry_wait(
+                    req, attempt, opts, type(exc).__name__, None
+                ):
                     attempt += 1
                     continue
+                if doubt:
+                    self._job_may_exist(exc, opts, resent=attempt > 0)
                 raise
 
     def _retryable(self, resp: Response) -> bool:
@@ -540,37 +572,6 @@ class Transport:
             yield stream
         finally:
             stream.release()
-
-
-class _EndedByClose:
-    """A cancel scope that :meth:`Transport.close` cancels, turned into "the client is closed"."""
-
-    __slots__ = ("_opts", "_req", "_scope", "_transport")
-
-    def __init__(self, transport: Transport, req: Request, opts: CallOptions) -> None:
-        self._transport = transport
-        self._req = req
-        self._opts = opts
-        self._scope = anyio.CancelScope()
-
-    def __enter__(self) -> None:
-        self._transport._inflight.add(self._scope)
-        self._scope.__enter__()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> bool:
-        try:
-            swallowed = self._scope.__exit__(exc_type, exc, tb)
-        finally:
-            self._transport._inflight.discard(self._scope)
-        if self._scope.cancelled_caught:
-            url = safe(self._transport._url(self._req, self._opts))
-            raise APIConnectionError("the client is closed", method=self._req.method, url=url)
-        return bool(swallowed)
 
 
 class _RetryableAnswer(Exception):

@@ -73,7 +73,11 @@ class Provider(Protocol):
             sending anything.
         deduplicates_creates: Whether the API provably deduplicates a create sent twice
             (an ``Idempotency-Key``): only then may a create that may have reached the
-            server be sent again.
+            server be sent again. It decides the default create-retry policy
+            (``"idempotent"`` when True, else ``"conservative"``).
+        unprocessed_statuses: Statuses that prove a request was not acted on (the server
+            refused it before doing anything: 429, and a provider's documented load
+            shedding): a create answered with one may be sent again under either policy.
         min_poll_interval: The shortest wait between two polls of one job unless the
             caller passes ``poll_interval`` (0: no floor; Runway asks for 5 s).
         max_poll_interval: The longest wait the poll back-off grows to.
@@ -90,6 +94,7 @@ class Provider(Protocol):
     credential_headers: tuple[str, ...]
     capabilities: frozenset[str]
     deduplicates_creates: bool
+    unprocessed_statuses: frozenset[int]
     min_poll_interval: float
     max_poll_interval: float
     content_in_job: bool
@@ -181,6 +186,8 @@ class PartialProvider:
     :attr:`Provider.capabilities` first; these keep a direct call honest too)."""
 
     name = "partial"
+    #: A 429 refuses before anything is done, whatever the API.
+    unprocessed_statuses: frozenset[int] = frozenset({429})
 
     def build_list(
         self, *, limit: int | None = None, order: str | None = None, after: str | None = None

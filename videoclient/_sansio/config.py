@@ -15,6 +15,8 @@ from typing import Literal, Union
 import attrs
 
 __all__ = [
+    "CREATE_RETRY_POLICIES",
+    "CreateRetry",
     "DEFAULT_BASE_URL",
     "PROVIDERS",
     "DEFAULT_TIMEOUT",
@@ -33,6 +35,23 @@ PROVIDERS: tuple[str, ...] = ("openai", "runway", "vertex")
 TokenProvider = Callable[[], str | Awaitable[str]]
 
 SSLOption = Union[_ssl.SSLContext, bool, str, None]
+
+#: When a create that failed may be sent again: ``"idempotent"`` retries it like any
+#: request (the server deduplicates by ``Idempotency-Key``); ``"conservative"`` only when
+#: the failure shows it was not acted on (connection refused, 429, the provider's load
+#: shedding). None: the provider's default (``"idempotent"`` only where it deduplicates).
+CreateRetry = Literal["idempotent", "conservative"]
+CREATE_RETRY_POLICIES: tuple[str, ...] = ("idempotent", "conservative")
+
+
+def check_create_retry(value: object) -> CreateRetry | None:
+    """``value`` if it is a create-retry policy or None; ValueError naming the choices."""
+    if value is None or value in CREATE_RETRY_POLICIES:
+        return value  # type: ignore[return-value]
+    raise ValueError(
+        f"create_retry must be one of {', '.join(map(repr, CREATE_RETRY_POLICIES))} or None, "
+        f"got {value!r}"
+    )
 
 
 @attrs.frozen(repr=False)
@@ -126,6 +145,8 @@ class ClientConfig:
     provider: str = "openai"
     #: Vertex AI's location (project mode, with ``project``).
     location: str | None = None
+    #: When a failed create may be sent again (:data:`CreateRetry`); None: the provider's default.
+    create_retry: CreateRetry | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.provider not in PROVIDERS:
@@ -136,6 +157,7 @@ class ClientConfig:
             raise TypeError("max_retries must be an int")
         if self.max_retries < 0:
             raise ValueError("max_retries must be >= 0")
+        check_create_retry(self.create_retry)
         if self.max_connections < 1:
             raise ValueError("max_connections must be >= 1")
         if not self.base_url.startswith(("http://", "https://")):

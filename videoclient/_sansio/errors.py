@@ -79,7 +79,13 @@ class APIError(VideoClientError):
         message: A human-readable description.
         method: The HTTP method of the request, when known.
         url: The request URL without credentials, when known.
+        job_may_exist: True when this is the failure of a create that may have reached the
+            server (a 5xx, a connection broken after sending, a timeout): a job may have
+            been made, and billed, though no answer named it. Look for it before creating
+            another.
     """
+
+    job_may_exist = False
 
     def __init__(self, message: str, *, method: str | None = None, url: str | None = None) -> None:
         super().__init__(message)
@@ -87,9 +93,35 @@ class APIError(VideoClientError):
         self.method = method
         self.url = url
 
+    def mark_job_may_exist(self, why: str) -> None:
+        """Say (in the message too) that the failed create may have made a job; ``why``
+        tells what was done about it."""
+        if self.job_may_exist:
+            return
+        self.job_may_exist = True
+        note = f"the create may have reached the server: a job may exist; {why}"
+        self.message = f"{self.message} ({note})"
+        self.args = (self.message, *self.args[1:])
+
 
 class APIConnectionError(APIError):
-    """The connection failed or broke before a complete answer arrived."""
+    """The connection failed or broke before a complete answer arrived.
+
+    Attributes:
+        request_sent: False only when the request provably never left (the connection
+            was refused or could not be opened); True when it may have reached the server.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        request_sent: bool = True,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.request_sent = request_sent
 
 
 class APITimeoutError(APIConnectionError):

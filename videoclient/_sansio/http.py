@@ -39,6 +39,8 @@ class Request:
             header, none of the client's default headers or query parameters.
         inline_files: The JSON body holds :class:`~videoclient._sansio.files.PendingFile`
             values to read and embed as base64 (``PendingFile.inline``) before sending.
+        creates: The request starts billable work (a job, a character): sending it twice
+            may make two, so the create-retry policy decides whether it may be resent.
     """
 
     method: str
@@ -50,6 +52,7 @@ class Request:
     stream: bool = False
     anonymous: bool = False
     inline_files: bool = False
+    creates: bool = False
 
     @property
     def is_post(self) -> bool:

@@ -7,7 +7,7 @@ from typing import Any, TypedDict, Union
 
 import attrs
 
-from .config import ClientConfig, Timeout
+from .config import ClientConfig, CreateRetry, Timeout, check_create_retry
 
 __all__ = ["CallOptions", "RequestOptions", "UploadProgress", "resolve_options"]
 
@@ -28,6 +28,9 @@ class RequestOptions(TypedDict, total=False):
             random key per call, reused on every retry of that call.
         on_upload_progress: Called as ``(bytes_sent, total_bytes)`` while a file upload
             (multipart body) streams; sync or async. A retry starts the count again.
+        create_retry: When this call's create may be sent again after a failure that may
+            have reached the server (``"idempotent"`` or ``"conservative"``) instead of the
+            client's policy.
     """
 
     timeout: Timeout | float | None
@@ -37,6 +40,7 @@ class RequestOptions(TypedDict, total=False):
     extra_body: Mapping[str, Any]
     idempotency_key: str
     on_upload_progress: UploadProgress
+    create_retry: CreateRetry
 
 
 _KNOWN = frozenset(RequestOptions.__annotations__)
@@ -52,6 +56,8 @@ class CallOptions:
     extra_query: Mapping[str, str] = attrs.field(factory=dict)
     idempotency_key: str | None = None
     on_upload_progress: UploadProgress | None = None
+    #: The call's own create-retry policy; None: the client's (or its provider's).
+    create_retry: CreateRetry | None = None
 
 
 def resolve_options(config: ClientConfig, options: Mapping[str, Any]) -> CallOptions:
@@ -79,4 +85,5 @@ def resolve_options(config: ClientConfig, options: Mapping[str, Any]) -> CallOpt
         extra_query=dict(options.get("extra_query") or {}),
         idempotency_key=key,
         on_upload_progress=progress,
+        create_retry=check_create_retry(options.get("create_retry", config.create_retry)),
     )

@@ -29,7 +29,7 @@ from .._client.client import AsyncVideoClient, AsyncVideos
 from .._client.operations import AsyncPager
 from .._client.raw import RawResponse, with_raw
 from .._client.transfers import ContentStream
-from .._sansio.config import ClientConfig
+from .._sansio.config import ClientConfig, CreateRetry
 from .mirror import SyncMirror, sync_adapted, sync_context, sync_iterator, sync_method
 from .portal import Portal
 
@@ -236,6 +236,12 @@ class VideoClient:
         project: The project id sent with every request; defaults to ``OPENAI_PROJECT_ID``.
         timeout: Seconds for a whole JSON request, or a :class:`~videoclient.Timeout`.
         max_retries: Retries of a failed request (connection errors, 408/409/429/5xx).
+        create_retry: When a failed create may be sent again: ``"idempotent"`` (like any
+            request: the server deduplicates it by ``Idempotency-Key``) or
+            ``"conservative"`` (only when the failure shows it was not acted on: refused,
+            429, the provider's load shedding). None: the provider's default,
+            ``"idempotent"`` for OpenAI's protocol, ``"conservative"`` for Runway and Vertex.
+            Choose ``"conservative"`` behind a gateway that drops the key.
         default_headers: Headers sent on every request.
         default_query: Query parameters sent on every request.
         max_connections: Size of the connection pool.
@@ -284,6 +290,12 @@ class VideoClient:
     def provider(self) -> str:
         """The API this client speaks: ``"openai"``, ``"runway"`` or ``"vertex"``."""
         return self._async.provider
+
+    @property
+    def create_retry(self) -> CreateRetry:
+        """The create-retry policy in force: the client's ``create_retry``, else the
+        provider's default (``"idempotent"`` only where the API deduplicates creates)."""
+        return self._async.create_retry
 
     @property
     def config(self) -> ClientConfig:

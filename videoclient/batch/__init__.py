@@ -121,6 +121,7 @@ async def run_batch(
     poll_interval: float | None = None,
     retries: int = 2,
     clients: Mapping[str, AsyncVideoClient] | None = None,
+    resend_uncertain: bool = False,
 ) -> BatchSummary:
     """Generate a video for every request, ``concurrency`` at a time, resumably.
 
@@ -144,6 +145,11 @@ async def run_batch(
         clients: A client for each other provider the lines name (``{"runway":
             AsyncVideoClient.runway(), ...}``; not closed). A line's provider is part of
             its request, so a rerun resumes its job with the same provider.
+        resend_uncertain: Send again a line whose earlier create may have made a job (its
+            answer was lost: a 5xx, a broken connection, a timeout, a killed run) even
+            when its client's ``create_retry`` is ``"conservative"`` (Runway, Vertex, a
+            gateway that drops the key). By default such a line fails, saying so: look
+            for the job first, since a resend may make (and bill) a second one.
 
     Returns:
         A :class:`BatchSummary`: completed / failed / skipped lines and their files.
@@ -179,6 +185,7 @@ async def run_batch(
             poll_interval=poll_interval,
             retries=retries,
             clients=clients,
+            resend_uncertain=resend_uncertain,
         )
         rows, todo = _plan(runner, items, overwrite=overwrite)
         fatal: list[Exception] = []

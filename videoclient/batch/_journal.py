@@ -50,6 +50,8 @@ __all__ = [
     "JournalRow",
     "Step",
     "begin_create",
+    "create_refused",
+    "create_unsure",
     "created",
     "downloaded",
     "failed",
@@ -99,7 +101,8 @@ class JournalRow:
         idempotency_key: Sent with every create of this line; committed before the first.
         video_id: The job the server made for this line.
         error: Why the line last failed.
-        creates: How many times a create was sent (retries of one call count once).
+        creates: How many creates were sent that may have reached the server (retries of
+            one call count once; one refused provably, such as a 429, does not count).
         updated_at: Unix time of the last change.
     """
 
@@ -157,6 +160,23 @@ def begin_create(row: JournalRow, key: str | None = None) -> JournalRow:
     return _touch(row, status=CREATING, idempotency_key=use, error=None, creates=row.creates + 1)
 
 
+def create_refused(row: JournalRow) -> JournalRow:
+    """The create just begun failed in a way that proves no job was made (a 4xx such as
+    429, a refused connection, bad input): it is not counted, so the line's fate is as
+    certain as before it. The key stays: the next create sends it again."""
+    return _touch(row, creates=max(row.creates - 1, 0))
+
+
+def create_unsure(row: JournalRow) -> bool:
+    """Whether a create of the line may have made a job no answer named: a create was
+    begun (its key committed), and neither a job id nor a proven refusal came back (an
+    answer lost to a 5xx, a broken connection, a timeout, or the run being killed).
+
+    Resending it is safe only where the server deduplicates by that key.
+    """
+    return row.video_id is None and row.creates > 0
+
+
 def created(row: JournalRow, video_id: str) -> JournalRow:
     """The server answered the create with job ``video_id``."""
     return _touch(row, status=WAITING, video_id=video_id, error=None)
@@ -179,12 +199,15 @@ def failed(row: JournalRow, error: str, *, job_lost: bool) -> JournalRow:
         row: The line's record.
         error: A one-line reason for people.
         job_lost: True when the job cannot be used again (it failed, expired or was
-            deleted): the key and job id are dropped so a rerun makes a new job. False
-            keeps both, so a rerun resends the same create (answered with the job the
-            server may already have) or resumes waiting and downloading.
+            deleted): the key, the job id and the count of creates are dropped so a rerun
+            makes a new job. False keeps them, so a rerun resends the same create
+            (answered with the job the server may already have) or resumes waiting and
+            downloading.
     """
     if job_lost:
-        return _touch(row, status=FAILED, error=error, idempotency_key=None, video_id=None)
+        return _touch(
+            row, status=FAILED, error=error, idempotency_key=None, video_id=None, creates=0
+        )
     return _touch(row, status=FAILED, error=error)
 
 

@@ -22,6 +22,7 @@ from .._sansio.errors import (
     InternalServerError,
     NotFoundError,
     RateLimitError,
+    VideoClientError,
     VideoFailedError,
     WaitTimeoutError,
 )
@@ -51,6 +52,18 @@ class _RetryLater(Exception):
         self.delay = delay
 
 
+class ResendRefusedError(VideoClientError):
+    """A line's earlier create may have made a job, and its provider does not deduplicate:
+    it is not sent again unless the run is told to (``resend_uncertain=True``)."""
+
+    def __init__(self, provider: str) -> None:
+        super().__init__(
+            f"an earlier create of this line may have made a job on {provider} (no answer "
+            f"named it), and {provider} does not deduplicate creates: not sent again; look "
+            "for the job, then rerun with --resend-uncertain (resend_uncertain=True) to send it"
+        )
+
+
 class Runner:
     """Drives every line of one run through its steps, journalling each transition."""
 
@@ -66,8 +79,11 @@ class Runner:
         poll_interval: float | None,
         retries: int,
         clients: Mapping[str, AsyncVideoClient] | None = None,
+        resend_uncertain: bool = False,
     ) -> None:
         self.client = client
+        #: Resend a create that may have made a job even where the server does not deduplicate.
+        self.resend_uncertain = resend_uncertain
         #: The client of each provider a line may name (the batch's own client included).
         self.clients: dict[str, AsyncVideoClient] = {client.provider: client, **(clients or {})}
         self.journal = journal
@@ -196,27 +212,53 @@ class Runner:
             except RateLimitError:
                 raise
             except (APIConnectionError, InternalServerError, APIResponseValidationError) as exc:
+                if step is Step.CREATE and self._unsure_stays(exc, request):
+                    # It may have made a job, and a resend could make a second one.
+                    return self.fail(self.latest(row), exc, job_lost=False)
                 # Transient after the transport's own retries: the key and the job id stay
                 # in the journal, so trying the step again cannot create a second job.
                 raise _RetryLater(backoff(1)) from exc
             except VideoFailedError as exc:
-                return self.fail(row, exc, job_lost=True)
+                return self.fail(self.latest(row), exc, job_lost=True)
             except NotFoundError as exc:
                 # the job is gone (expired or deleted): only a new job can help
+                row = self.latest(row)
                 return self.fail(row, exc, job_lost=row.video_id is not None)
             except TimeoutError:
                 message = f"video {row.video_id} still pending after {self.wait_timeout:g} s"
-                return self.fail(row, WaitTimeoutError(message), job_lost=False)
-            except (APIStatusError, OSError, ValueError, TypeError) as exc:
-                return self.fail(row, exc, job_lost=False)
+                return self.fail(self.latest(row), WaitTimeoutError(message), job_lost=False)
+            except (APIStatusError, OSError, ValueError, TypeError, ResendRefusedError) as exc:
+                return self.fail(self.latest(row), exc, job_lost=False)
             self._limit(self.control.on_success())
 
+    def latest(self, row: JournalRow) -> JournalRow:
+        """The line's last saved row (a step that raised may have saved one)."""
+        return self.current.get(row.key, row)
+
+    def _unsure_stays(self, exc: Exception, request: BatchRequest) -> bool:
+        """Whether a create that may have made a job must not be resent for this line."""
+        conservative = self.client_for(request).create_retry == "conservative"
+        return (
+            bool(getattr(exc, "job_may_exist", False))
+            and conservative
+            and not self.resend_uncertain
+        )
+
     async def create(self, row: JournalRow, request: BatchRequest) -> JournalRow:
+        client = self.client_for(request)
+        conservative = client.create_retry == "conservative"
+        if jr.create_unsure(row) and conservative and not self.resend_uncertain:
+            raise ResendRefusedError(client.provider)
         row = self.save(jr.begin_create(row))  # committed before anything is sent
         assert row.idempotency_key is not None
-        video = await self.client_for(request).videos.create(
-            **request.create_arguments(), idempotency_key=row.idempotency_key
-        )
+        try:
+            video = await client.videos.create(
+                **request.create_arguments(), idempotency_key=row.idempotency_key
+            )
+        except Exception as exc:
+            if not getattr(exc, "job_may_exist", False):
+                self.save(jr.create_refused(row))  # nothing was made: a resend is safe
+            raise
         return self.save(jr.created(row, video.id))
 
     async def wait(self, row: JournalRow, request: BatchRequest) -> JournalRow:

@@ -100,6 +100,12 @@ def _summary_json(summary: BatchSummary) -> dict[str, Any]:
     help="Tries again of a step after transient errors, within one run.",
 )
 @click.option(
+    "--resend-uncertain",
+    is_flag=True,
+    help="Send again a line whose earlier create may have made a job (its answer was lost) "
+    "although the provider does not deduplicate creates (may make and bill a second job).",
+)
+@click.option(
     "--no-gallery",
     is_flag=True,
     help="Do not write the contact sheet (index.html with thumbnails) beside the videos.",
@@ -116,6 +122,7 @@ def batch(
     wait_timeout: float | None,
     poll_interval: float | None,
     retries: int,
+    resend_uncertain: bool,
     no_gallery: bool,
 ) -> None:
     """Generate a video for every line of FILE (.jsonl or .csv); rerun to resume.
@@ -129,7 +136,10 @@ def batch(
     key from its environment variable (or the local emulator's protocol with --local).
 
     A killed run started again with the same journal never submits a line twice: it
-    resumes waiting and downloading where it stopped and retries only what failed.
+    resumes waiting and downloading where it stopped and retries only what failed. Where
+    the provider does not deduplicate creates (Runway, Vertex, --create-retry
+    conservative), a line whose create may have made a job is not resent: it fails,
+    saying so, until --resend-uncertain.
 
     The videos' directory also gets index.html, a contact sheet with a card per line
     (thumbnail, prompt, status, error, link to the MP4), rewritten as lines finish;
@@ -169,6 +179,7 @@ def batch(
                 wait_timeout=wait_timeout,
                 poll_interval=poll_interval,
                 retries=retries,
+                resend_uncertain=resend_uncertain,
             )
         if sheet is not None:
             await sheet.fetch_thumbnails(client)

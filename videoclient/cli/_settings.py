@@ -54,6 +54,8 @@ class Settings:
     api_key: str | None = attrs.field(default=None, repr=False)
     base_url: str | None = None
     provider: str = "openai"
+    #: ``--create-retry``: the clients' create-retry policy (None: each provider's default).
+    create_retry: str | None = None
     local: bool = False
     local_render_seconds: float = LOCAL_RENDER_SECONDS
     json: bool = False
@@ -115,10 +117,12 @@ class Settings:
             async def main() -> T:
                 async with contextlib.AsyncExitStack() as stack:
                     client = await stack.enter_async_context(
-                        client_for(self.provider, *of(self.provider))
+                        client_for(self.provider, *of(self.provider), self.create_retry)
                     )
                     others = {
-                        name: await stack.enter_async_context(client_for(name, *of(name)))
+                        name: await stack.enter_async_context(
+                            client_for(name, *of(name), self.create_retry)
+                        )
                         for name in sorted(set(providers) - {self.provider})
                     }
                     if also is not None:
@@ -128,13 +132,16 @@ class Settings:
             return anyio.run(main)
 
 
-def client_for(provider: str, key: str | None, base_url: str | None) -> AsyncVideoClient:
+def client_for(
+    provider: str, key: str | None, base_url: str | None, create_retry: str | None = None
+) -> AsyncVideoClient:
     """A client of ``provider`` (each provider's key comes from its own variable)."""
+    policy: Any = create_retry  # one of CREATE_RETRY_POLICIES: click checked it
     if provider == "runway":
-        return AsyncVideoClient.runway(key, base_url=base_url)
+        return AsyncVideoClient.runway(key, base_url=base_url, create_retry=policy)
     if provider == "vertex":
-        return AsyncVideoClient.vertex(key, base_url=base_url)
-    return AsyncVideoClient(key, base_url=base_url)
+        return AsyncVideoClient.vertex(key, base_url=base_url, create_retry=policy)
+    return AsyncVideoClient(key, base_url=base_url, create_retry=policy)
 
 
 def settings(ctx: click.Context) -> Settings:
@@ -190,6 +197,16 @@ _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "type": click.Choice(("openai", "runway", "vertex")),
             "help": "The API to talk to: openai (default), runway (key from $RUNWAYML_API_SECRET) "
             "or vertex (Veo on Vertex AI, express mode: $GOOGLE_API_KEY).",
+        },
+    ),
+    (
+        ("--create-retry",),
+        {
+            "type": click.Choice(("idempotent", "conservative")),
+            "help": "When a create that failed may be sent again: idempotent (the server "
+            "deduplicates it; OpenAI's default) or conservative (only when it provably was not "
+            "acted on; Runway's and Vertex's default). Use conservative behind a gateway "
+            "that drops the Idempotency-Key.",
         },
     ),
     (

@@ -32,6 +32,8 @@ class OpenAIProvider:
     capabilities: frozenset[str] = ALL_OPERATIONS
     #: Every create carries an ``Idempotency-Key`` that the API honours.
     deduplicates_creates = True
+    #: A 429 refuses before anything is done; a 5xx may come after the job was made.
+    unprocessed_statuses: frozenset[int] = frozenset({429})
     min_poll_interval = 0.0
     max_poll_interval = MAX_INTERVAL
     content_inline: str | None = None

@@ -41,6 +41,9 @@ class RunwayProvider(PartialProvider):
         {"create", "image_input", "retrieve", "delete", "content:video"}
     )
     deduplicates_creates = False
+    #: 429, and 502/503: Runway's documented load shedding ("retry"), answered before
+    #: the task is made (docs.dev.runwayml.com/errors/errors).
+    unprocessed_statuses: frozenset[int] = frozenset({429, 502, 503})
     min_poll_interval = MIN_POLL_INTERVAL
     max_poll_interval = MAX_POLL_INTERVAL
     content_inline: str | None = None

@@ -25,7 +25,8 @@ can both use it):
 Per-test settings: ``@pytest.mark.videoclient_emulator(fault_rate=0.2, seed=7)`` takes any
 ``EmulatorConfig`` field. Options (each also an ini setting with ``_`` for ``-``):
 ``--videoclient-render-seconds`` (default 0.5), ``--videoclient-fault-rate``,
-``--videoclient-fail-rate``, ``--videoclient-seed``.
+``--videoclient-fail-rate``, ``--videoclient-seed``, ``--videoclient-gateway-quirks``
+(``all`` or ``restamp-ids,refuse-list``...: the emulator plays an OpenAI-compatible gateway).
 
 .. versionadded:: 0.1.0
 """
@@ -65,6 +66,12 @@ _OPTIONS: dict[str, tuple[str, type, str | None, str]] = {
     "fault_rate": ("fault_rate", float, None, "probability a request meets a transient fault"),
     "fail_rate": ("fail_rate", float, None, "probability an emulated job ends failed"),
     "seed": ("seed", int, None, "seed that makes the emulator's faults reproducible"),
+    "gateway_quirks": (
+        "gateway_quirks",
+        str,
+        None,
+        "gateway quirks the emulator plays ('all' or a comma-separated subset)",
+    ),
 }
 
 

@@ -27,7 +27,8 @@ def test_every_flag_reaches_the_config(tmp_path: Path) -> None:
         "--webhook-url", "http://127.0.0.1:1/hook", "--webhook-secret", SECRET,
         "--poll-after-min-ms", "10", "--poll-after-max-ms", "900", "--asset-ttl", "120",
         "--prerender", "--render-workers", "3", "--fps", "12", "--max-upload-bytes", "1000",
-        "--access-log",
+        "--access-log", "--gateway-quirks", "restamp-ids,refuse-list",
+        "--gateway-error-shape", "problem",
     ]  # fmt: skip
     config = config_from_args(build_parser().parse_args(argv))
     assert config == EmulatorConfig(
@@ -54,8 +55,20 @@ def test_every_flag_reaches_the_config(tmp_path: Path) -> None:
         fps=12,
         max_upload_bytes=1000,
         access_log=True,
+        gateway_quirks={"restamp-ids", "refuse-list"},
+        gateway_error_shape="problem",
         request_log_limit=1000,
     )
+
+
+def test_gateway_quirks_alone_turns_every_quirk_on() -> None:
+    """`--gateway-quirks` without a value (or with `all`) plays every gateway quirk."""
+    from videoclient.emulator import GATEWAY_QUIRKS
+
+    for argv in (["--gateway-quirks"], ["--gateway-quirks", "all"], ["--gateway-quirks="]):
+        config = config_from_args(build_parser().parse_args(argv))
+        expected = frozenset() if argv[-1].endswith("=") else GATEWAY_QUIRKS
+        assert config.gateway_quirks == expected, argv
 
 
 def test_defaults_match_the_config_except_the_port() -> None:
@@ -71,6 +84,8 @@ def test_defaults_match_the_config_except_the_port() -> None:
         pytest.param(["--fail-rate", "2"], id="rate"),
         pytest.param(["--fault-kinds", "meteor"], id="kind"),
         pytest.param(["--port", "eighty"], id="port"),
+        pytest.param(["--gateway-quirks", "teleport"], id="quirk"),
+        pytest.param(["--gateway-error-shape", "xml"], id="shape"),
     ],
 )
 def test_bad_flags_exit_with_usage_error(

@@ -26,6 +26,7 @@ def call(url, body=None):
 def test_a_job_completes(videoclient_emulator, videoclient_emulator_config):
     assert videoclient_emulator_config.render_seconds == 0.1  # the command-line option
     assert videoclient_emulator_config.fail_rate == 0.25  # the ini setting
+    assert videoclient_emulator_config.gateway_quirks == {"refuse-delete"}
     video = call(videoclient_emulator.base_url + "/videos", {"prompt": "p", "size": "32x32"})
     for _ in range(200):
         video = call(f"{videoclient_emulator.base_url}/videos/{video['id']}")
@@ -68,6 +69,7 @@ def test_plugin_fixtures_options_and_marker(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     command += ["-p", "no:videoclient", "-p", "videoclient.testing"]
     command += ["--videoclient-render-seconds", "0.1", str(tmp_path)]
+    command += ["--videoclient-gateway-quirks", "refuse-delete"]
     result = subprocess.run(
         command,
         cwd=tmp_path,

@@ -10,6 +10,7 @@ Run it::
     videoclient serve --port 8000            # or: python -m videoclient.emulator
     async with Emulator(EmulatorConfig(render_seconds=0.5)) as emu: ...
     with Emulator().in_thread() as emu: ...
+    videoclient serve --gateway-quirks       # play an OpenAI-compatible gateway (LiteLLM)
 
 .. versionadded:: 0.1.0
 """
@@ -17,7 +18,7 @@ Run it::
 from __future__ import annotations
 
 from ._cli import build_parser, config_from_args, main, serve
-from ._config import FAULT_KINDS, EmulatorConfig
+from ._config import FAULT_KINDS, GATEWAY_ERROR_SHAPES, GATEWAY_QUIRKS, EmulatorConfig
 from ._log import RequestLog, RequestRecord
 from ._server import Emulator
 from ._store import FAIL_TRIGGER, SLOW_TRIGGER
@@ -26,6 +27,8 @@ from ._thread import EmulatorThread
 __all__ = (
     "FAIL_TRIGGER",
     "FAULT_KINDS",
+    "GATEWAY_ERROR_SHAPES",
+    "GATEWAY_QUIRKS",
     "SLOW_TRIGGER",
     "Emulator",
     "EmulatorConfig",

@@ -7,6 +7,9 @@ Middlewares, outermost first:
 3. ``limit``        the per-key rate limit (429) and its ``x-ratelimit-*`` headers;
 4. ``faults``       seeded transient faults.
 
+In gateway mode (``gateway_quirks``) a ``gateway`` middleware sits between 1 and 2 and plays
+the quirks of an OpenAI-compatible proxy (:mod:`._gateway`).
+
 ``/_emulator/...`` routes (signed content URLs, health) skip 2-4's key and limit checks, as
 a storage gateway would.
 """
@@ -22,12 +25,14 @@ from aiohttp import web
 
 from ._errors import ApiError
 from ._faults import PRE_HANDLER_FAULTS
+from ._gateway import GATEWAY, Gateway, gateway, strip_headers
 from ._log import RequestRecord
 from ._routes import (
     API_ROUTES,
     FAULT_PENDING,
     FAULT_TAKEN,
     KEY,
+    ROUTE,
     STATE,
     VIDEO_ID,
     request_key,
@@ -44,7 +49,6 @@ logger = logging.getLogger("videoclient.emulator")
 PREFIXES = ("/v1", "/openai/v1")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-ROUTE = request_key("route", str)
 EXTRA_HEADERS = request_key("extra_headers", dict)
 REQUEST_ID = request_key("request_id", str)
 _DROPPED = frozenset({"reset", "lost_response"})
@@ -229,12 +233,16 @@ async def health(request: web.Request) -> web.Response:
 
 def build_app(state: EmulatorState) -> web.Application:
     """The emulator's application, serving ``state``."""
+    quirks = bool(state.config.gateway_quirks)
     app = web.Application(
-        middlewares=[observe, authenticate, limit, faults],
+        middlewares=[observe, *([gateway] if quirks else []), authenticate, limit, faults],
         client_max_size=state.config.max_upload_bytes,
     )
     app[STATE] = state
     app.on_response_prepare.append(_stamp)
+    if quirks:
+        app[GATEWAY] = Gateway(state.config)
+        app.on_response_prepare.append(strip_headers)  # after _stamp: it removes what it adds
     for prefix in PREFIXES:
         for method, path, handler in API_ROUTES:
             if method == "GET":

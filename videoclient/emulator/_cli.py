@@ -15,7 +15,13 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 
-from ._config import FAULT_KINDS, EmulatorConfig
+from ._config import (
+    FAULT_KINDS,
+    GATEWAY_ERROR_SHAPES,
+    GATEWAY_QUIRKS,
+    EmulatorConfig,
+    gateway_quirks,
+)
 
 __all__ = ["INSTALL_HINT", "build_parser", "config_from_args", "main", "missing_packages", "serve"]
 
@@ -35,6 +41,13 @@ def _kinds(text: str) -> frozenset[str]:
             f"unknown fault kinds {sorted(unknown)}; choose from {sorted(FAULT_KINDS)}"
         )
     return kinds
+
+
+def _quirks(text: str) -> frozenset[str]:
+    try:
+        return gateway_quirks(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def build_parser(prog: str = "videoclient serve") -> argparse.ArgumentParser:
@@ -137,6 +150,22 @@ def build_parser(prog: str = "videoclient serve") -> argparse.ArgumentParser:
         help="largest request body (default: %(default)s)",
     )
     a("--access-log", action="store_true", help="log every request")
+    a(
+        "--gateway-quirks",
+        type=_quirks,
+        nargs="?",
+        const=GATEWAY_QUIRKS,
+        default=frozenset(),
+        metavar="Q1,Q2",
+        help="behave like an OpenAI-compatible gateway: alone (or 'all') every quirk, or some of "
+        f"{','.join(sorted(GATEWAY_QUIRKS))}",
+    )
+    a(
+        "--gateway-error-shape",
+        choices=GATEWAY_ERROR_SHAPES,
+        default=None,
+        help="the one error shape of --gateway-quirks error-shapes (default: each in turn)",
+    )
     return p
 
 
@@ -166,6 +195,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         fps=args.fps,
         max_upload_bytes=args.max_upload_bytes,
         access_log=args.access_log,
+        gateway_quirks=args.gateway_quirks,
+        gateway_error_shape=args.gateway_error_shape,
         request_log_limit=1000,  # nobody reads a CLI server's log: keep memory flat
     )
 

@@ -8,16 +8,67 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterable
 from pathlib import Path
 
 import attrs
 
-__all__ = ["FAULT_KINDS", "EmulatorConfig"]
+__all__ = [
+    "FAULT_KINDS",
+    "GATEWAY_ERROR_SHAPES",
+    "GATEWAY_QUIRKS",
+    "EmulatorConfig",
+    "gateway_quirks",
+]
 
 #: Every transient fault ``fault_rate`` can inject (``--fault-kinds`` picks a subset).
 FAULT_KINDS: frozenset[str] = frozenset(
     {"http_500", "http_502", "http_503", "reset", "lost_response", "truncated"}
 )
+
+#: Every quirk of gateway mode (see :mod:`videoclient.emulator._gateway`); ``all`` names them all.
+GATEWAY_QUIRKS: frozenset[str] = frozenset(
+    {
+        "restamp-ids",
+        "drop-headers",
+        "error-shapes",
+        "ignore-variant",
+        "refuse-list",
+        "refuse-delete",
+        "drop-idempotency",
+    }
+)
+
+#: The error shapes of gateway mode, in the order they take turns.
+GATEWAY_ERROR_SHAPES: tuple[str, ...] = (
+    "detail",  # {"detail": "text"} (FastAPI, fal)
+    "detail-list",  # {"detail": [{"loc", "msg", "type"}]} (FastAPI validation)
+    "error-string",  # {"error": "text"} (Runway)
+    "problem",  # RFC 7807 {"type", "title", "status", "detail"} (Replicate)
+    "message",  # {"message": "text"}
+    "litellm",  # {"error": {"message": "litellm.APIError: ... {upstream json}", ...}}
+)
+
+
+def gateway_quirks(value: str | bool | Iterable[str]) -> frozenset[str]:
+    """Quirk names from ``"all"``, ``"q1,q2"``, ``""`` (none) or an iterable of names.
+
+    Raises:
+        ValueError: A name is not in :data:`GATEWAY_QUIRKS`.
+    """
+    if isinstance(value, str):
+        names = {n.strip() for n in value.split(",") if n.strip()}
+    elif isinstance(value, bool):
+        names = {"all"} if value else set()
+    else:
+        names = {str(n) for n in value}
+    if "all" in names:
+        names = (names - {"all"}) | GATEWAY_QUIRKS
+    unknown = names - GATEWAY_QUIRKS
+    if unknown:
+        known = ", ".join(sorted(GATEWAY_QUIRKS))
+        raise ValueError(f"unknown gateway quirks {sorted(unknown)}; known: all, {known}")
+    return frozenset(names)
 
 
 _NON_NEGATIVE = attrs.validators.ge(0)
@@ -71,6 +122,10 @@ class EmulatorConfig:
         fps: Frame rate of rendered videos.
         max_upload_bytes: Largest request body accepted.
         access_log: Log every request (the CLI's ``--access-log``).
+        gateway_quirks: Behave like an OpenAI-compatible gateway in front of the emulator
+            (:data:`GATEWAY_QUIRKS`; ``"all"`` or a comma-separated subset; empty: off).
+        gateway_error_shape: The one error shape gateway mode's ``error-shapes`` uses
+            (:data:`GATEWAY_ERROR_SHAPES`); None: each error takes the next shape in turn.
         request_log_limit: Records :attr:`Emulator.request_log` keeps (None: all; the CLI
             keeps 1000 so a long-running server does not grow).
 
@@ -103,3 +158,8 @@ class EmulatorConfig:
     max_upload_bytes: int = attrs.field(default=64 * 1024 * 1024, validator=_POSITIVE)
     access_log: bool = False
     request_log_limit: int | None = attrs.field(default=None, validator=_OPTIONAL_POSITIVE)
+    gateway_quirks: frozenset[str] = attrs.field(default=frozenset(), converter=gateway_quirks)
+    gateway_error_shape: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs.validators.in_(GATEWAY_ERROR_SHAPES)),
+    )

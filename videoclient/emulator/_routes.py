@@ -28,6 +28,7 @@ __all__ = [
     "FAULT_PENDING",
     "FAULT_TAKEN",
     "KEY",
+    "ROUTE",
     "STATE",
     "VIDEO_ID",
     "request_key",
@@ -46,6 +47,8 @@ def request_key(name: str, kind: type[T]) -> web.RequestKey[T]:
 
 
 STATE = web.AppKey("state", EmulatorState)
+#: The matched route template without its base prefix (set by the observe middleware).
+ROUTE = request_key("route", str)
 #: The caller's API key (set by the auth middleware).
 KEY = request_key("key", str)
 #: A fault chosen for this request that the handler itself must act on (``truncated``).

@@ -375,3 +375,30 @@ def test_the_cli_passes_create_retry_to_every_client_and_checks_it(
         assert result.exit_code == 3, result.output
         assert "a job may exist" in result.output
         assert emu.count("POST", route=OPENAI_CREATE) == 1
+
+
+# -- behind a gateway (the emulator's gateway mode) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("quirks", "policy", "jobs"),
+    [
+        ({"drop-idempotency"}, None, 3),  # the key is dropped: each resend is a new job
+        ({"drop-idempotency"}, "conservative", 1),  # one create sent, the error warns
+        ({"drop-headers"}, None, 1),  # the key goes through: resends are replays
+    ],
+)
+async def test_behind_a_gateway_the_policy_decides_how_many_jobs_a_lost_answer_makes(
+    sleeps: list[float], quirks: set[str], policy: Any, jobs: int
+) -> None:
+    """LiteLLM 1.110 drops Idempotency-Key: with default retries one create whose answers
+    are lost makes a job per attempt; create_retry='conservative' makes one."""
+    async with (
+        emulator(gateway_quirks=quirks, **faulty("lost_response")) as emu,
+        AsyncVideoClient(api_key=KEY, base_url=emu.base_url, create_retry=policy) as client,
+    ):
+        with pytest.raises(APIConnectionError) as info:
+            await client.videos.create(prompt="a boat")
+    assert emu.jobs_created == jobs
+    assert emu.count("POST", route=OPENAI_CREATE) == (1 if policy == "conservative" else 3)
+    assert info.value.job_may_exist is True

@@ -13,7 +13,7 @@ from .._io.disk import check_output, default_filename, refuse_existing
 from .._sansio import validate as _validate
 from .._sansio.errors import VideoFailedError
 from .._sansio.files import FileInput
-from .._sansio.models import Video
+from .._sansio.models import Video, handle_of
 from .transfers import DownloadProgress, TransferOperations
 from .waiting import ProgressCallback, WaitingOperations
 
@@ -131,7 +131,7 @@ class GenerateOperations(WaitingOperations, TransferOperations):
         poll_opts = {k: v for k, v in options.items() if k not in ("extra_body", "idempotency_key")}
         files: dict[str, Path] = {}
         for variant in variants:
-            target = out / default_filename(video.id, variant) if out.is_dir() else out
+            target = out / default_filename(handle_of(video), variant) if out.is_dir() else out
             files[variant] = await self.download(
                 video,
                 target,

@@ -126,11 +126,18 @@ class VideoOperations:
         return video
 
     async def retrieve(self, video_id: str, **options: Unpack[RequestOptions]) -> Video:
-        """Fetch the latest state of a job."""
+        """Fetch the latest state of a job.
+
+        When the answer names the job by another id than ``video_id`` (a gateway that
+        re-stamps ids), the Video keeps the new ``id`` and ``video_id`` as
+        :attr:`~videoclient.Video.requested_id`.
+        """
         self._session.require("retrieve")
         video: Video = await self._call(
             self._session.provider.build_retrieve(video_id), Video, options
         )
+        if video.id != video_id:
+            video = attrs.evolve(video, requested_id=video_id)
         return video
 
     async def list_page(

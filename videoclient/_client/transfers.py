@@ -36,7 +36,7 @@ from .._sansio import validate as v
 from .._sansio.callbacks import notify
 from .._sansio.display import downloads
 from .._sansio.http import Request, Response
-from .._sansio.models import Video
+from .._sansio.models import Video, handle_of
 from .._sansio.options import CallOptions, RequestOptions
 from .body import BodyReader, ContentStream, Reader
 from .inline import InlineReader
@@ -58,7 +58,7 @@ DownloadProgress = Callable[[int, Union[int, None]], Union[Awaitable[None], None
 
 
 def _id_of(video: str | Video) -> str:
-    return video.id if isinstance(video, Video) else video
+    return handle_of(video) if isinstance(video, Video) else video
 
 
 def _known(video: str | Video) -> Video | None:

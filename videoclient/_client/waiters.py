@@ -29,7 +29,7 @@ from .._io import clock
 from .._sansio import pacing
 from .._sansio.callbacks import notify
 from .._sansio.errors import APIStatusError, WaitTimeoutError
-from .._sansio.models import Video
+from .._sansio.models import Video, handle_of
 from .._sansio.validate import check_id
 from .operations import VideoOperations
 from .raw import RawResponse, with_raw
@@ -103,9 +103,13 @@ def _pacer(
 
 
 def _target(video: object, check: Callable[[str], str] = check_id) -> tuple[str, Video | None]:
-    """``(id, known state)`` of a ``str`` id or a :class:`Video` (``check``: the provider's)."""
+    """``(handle, known state)`` of a ``str`` id or a :class:`Video` (``check``: the provider's).
+
+    A Video is known by the id it was asked for (:attr:`Video.requested_id`) when the server
+    answered with another, so a job keeps one handle however often a gateway re-stamps it.
+    """
     if isinstance(video, Video):
-        return check(video.id), video
+        return check(handle_of(video)), video
     if isinstance(video, str):
         return check(video), None
     raise TypeError(f"expected a video id (str) or a Video, got {type(video).__name__}")
@@ -276,6 +280,8 @@ class _AsCompleted:
         self._statuses = pacing.pending_set(pending_statuses)
         self._options = _poll_options(options)
         self.order: list[str] = []
+        #: Each finished job's final state, by the handle it was passed in as.
+        self.results: dict[str, Video] = {}
         self._pending: dict[str, _Job] = {}
         self._ready: deque[Video] = deque()
         seen: set[str] = set()
@@ -286,6 +292,7 @@ class _AsCompleted:
                 continue
             seen.add(video_id)
             if known is not None and known.status not in self._statuses:
+                self.results[video_id] = known
                 self._ready.append(known)
             else:
                 self._pending[video_id] = _Job(video_id, known)
@@ -355,6 +362,7 @@ class _AsCompleted:
                 await notify(self._on_progress, video)
             if video.status not in self._statuses:
                 del self._pending[job.id]
+                self.results[job.id] = video
                 self._ready.append(video)
         return True
 

@@ -60,7 +60,10 @@ class WaitingOperations(VideoOperations):
         """Wait until a job leaves the pending statuses; return its final state.
 
         The job is retrieved at once (a :class:`Video` already in a terminal status is
-        returned as it is, without a request), then again after each wait.
+        returned as it is, without a request), then again after each wait, always by the
+        id passed in (a Video's ``requested_id`` if it has one): when the server answers
+        with another id, the result has it as ``id`` and the one passed in as
+        ``requested_id``.
 
         Args:
             video: The job's id, or a :class:`Video`.
@@ -225,7 +228,11 @@ class WaitingOperations(VideoOperations):
         finish (the round then comes at that time, at least 0.1 s and 2 % of the time
         waited so far after the last one).
         Jobs already terminal (a :class:`Video` passed in) come first, without a request;
-        within a round, jobs come in input order. A repeated id is waited for once.
+        within a round, jobs come in input order. A repeated id is waited for once. Each
+        job is keyed by the id passed in (a Video's ``requested_id`` if it has one) and
+        polled by it, so a server that answers with another id each time (a gateway
+        re-stamping ids) still ends each job once; the Video yielded has the new ``id``
+        and the one passed in as ``requested_id``.
 
         Arguments are checked now; nothing is sent until iteration starts, and the
         ``timeout`` deadline counts from the first ``__anext__``.
@@ -264,7 +271,9 @@ class WaitingOperations(VideoOperations):
         """Wait for every job (as :meth:`as_completed` does); return them in input order.
 
         Returns:
-            One final Video per input item, in the same order (a repeated id repeats).
+            One final Video per input item, in the same order (a repeated id repeats),
+            matched by the id passed in even when the server answered with another
+            (the Video then has the new ``id`` and the old one as ``requested_id``).
 
         Raises:
             WaitTimeoutError: The deadline passed before every job finished. To keep
@@ -281,5 +290,6 @@ class WaitingOperations(VideoOperations):
             pending_statuses=pending_statuses,
             options=options,
         )
-        done = {video.id: video async for video in waiting}
-        return [done[video_id] for video_id in waiting.order]
+        async for _ in waiting:
+            pass
+        return [waiting.results[video_id] for video_id in waiting.order]

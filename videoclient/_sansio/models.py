@@ -25,6 +25,7 @@ __all__ = [
     "VideoCharacter",
     "VideoError",
     "VideoPage",
+    "handle_of",
 ]
 
 #: Statuses that mean "not finished yet" (OpenAI's plus Azure's). Anything else is terminal,
@@ -74,6 +75,14 @@ class Video:
             Not part of the wire format and ignored by equality.
 
             .. versionadded:: 0.1.0
+        requested_id: The id this job was asked for by, when the server answered with
+            another ``id`` (a gateway that re-stamps ids on every retrieve, as LiteLLM does
+            for a second model group); None when the answer echoed the id asked for. Waits
+            key every job by this handle, keep using it for their requests, and a Video
+            passed back to ``poll``/``as_completed``/``download`` is looked up by it. Not
+            part of the wire format and ignored by equality.
+
+            .. versionadded:: 0.1.0
     """
 
     id: str
@@ -92,6 +101,7 @@ class Video:
     extra: Mapping[str, Any] = _extra()
     request_id: str | None = _meta()
     provider_status: str | None = attrs.field(default=None, eq=False, kw_only=True)
+    requested_id: str | None = attrs.field(default=None, eq=False, kw_only=True)
 
     @property
     def is_pending(self) -> bool:
@@ -122,6 +132,11 @@ class Video:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """The card as ``text/html`` and the repr as ``text/plain`` (IPython's protocol)."""
         return {"text/html": video_html(self), "text/plain": repr(self)}
+
+
+def handle_of(video: Video) -> str:
+    """The id a caller knows ``video`` by: :attr:`Video.requested_id`, else its ``id``."""
+    return video.requested_id or video.id
 
 
 @attrs.frozen

@@ -7,8 +7,8 @@ a word) raises :class:`WireError`, which the protocol layer turns into
 :class:`~videoclient.APIResponseValidationError`.
 
 Writing (used by the emulator) emits every field the spec requires, ``None`` as
-null, and merges ``extra`` back in; ``request_id`` and ``provider_status`` never go on the
-wire.
+null, and merges ``extra`` back in; ``request_id``, ``provider_status`` and ``requested_id``
+never go on the wire.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _MODELS: tuple[type[Any], ...] = (VideoError, Video, VideoPage, DeletedVideo, Vi
 
 
 #: Fields of the models that are not part of the wire format.
-_META_FIELDS = frozenset({"extra", "request_id", "provider_status"})
+_META_FIELDS = frozenset({"extra", "request_id", "provider_status", "requested_id"})
 
 
 class WireError(ValueError):

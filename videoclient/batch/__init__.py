@@ -290,6 +290,7 @@ def _plan(
                 output=path,
                 status=SKIPPED,
                 video_id=row.video_id,
+                answered_id=row.answered_id,
             )
             runner.emit(row, SKIPPED)
         else:

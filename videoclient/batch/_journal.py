@@ -99,11 +99,16 @@ class JournalRow:
         output: Where the video goes.
         status: One of :data:`STATUSES`.
         idempotency_key: Sent with every create of this line; committed before the first.
-        video_id: The job the server made for this line.
+        video_id: The job the server made for this line: the id its create answered, which
+            every later request of the line uses.
         error: Why the line last failed.
         creates: How many creates were sent that may have reached the server (retries of
             one call count once; one refused provably, such as a 429, does not count).
         updated_at: Unix time of the last change.
+        answered_id: The id the server's last answer gave the job when it differs from
+            ``video_id`` (a gateway that re-stamps ids on every retrieve); None otherwise.
+
+            .. versionadded:: 0.1.0
     """
 
     key: str
@@ -116,6 +121,7 @@ class JournalRow:
     error: str | None = None
     creates: int = 0
     updated_at: float = 0.0
+    answered_id: str | None = None
 
 
 def new_idempotency_key() -> str:
@@ -182,9 +188,14 @@ def created(row: JournalRow, video_id: str) -> JournalRow:
     return _touch(row, status=WAITING, video_id=video_id, error=None)
 
 
-def job_finished(row: JournalRow) -> JournalRow:
-    """The job completed; its video is to be downloaded."""
-    return _touch(row, status=DOWNLOADING, error=None)
+def job_finished(row: JournalRow, answered_id: str | None = None) -> JournalRow:
+    """The job completed; its video is to be downloaded.
+
+    ``answered_id`` is the id the final answer gave the job; it is kept when it is not
+    ``row.video_id`` (the line goes on using ``video_id``).
+    """
+    other = answered_id if answered_id not in (None, row.video_id) else None
+    return _touch(row, status=DOWNLOADING, error=None, answered_id=other)
 
 
 def downloaded(row: JournalRow) -> JournalRow:
@@ -206,7 +217,13 @@ def failed(row: JournalRow, error: str, *, job_lost: bool) -> JournalRow:
     """
     if job_lost:
         return _touch(
-            row, status=FAILED, error=error, idempotency_key=None, video_id=None, creates=0
+            row,
+            status=FAILED,
+            error=error,
+            idempotency_key=None,
+            video_id=None,
+            creates=0,
+            answered_id=None,
         )
     return _touch(row, status=FAILED, error=error)
 
@@ -225,9 +242,13 @@ CREATE TABLE IF NOT EXISTS lines (
     video_id TEXT,
     error TEXT,
     creates INTEGER NOT NULL DEFAULT 0,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    answered_id TEXT
 );
 """
+
+#: Columns added after schema 1 was first written: a journal without them gets them on open.
+_ADDED_COLUMNS = (("answered_id", "TEXT"),)
 
 _COLUMNS = tuple(a.name for a in attrs.fields(JournalRow))
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM lines"
@@ -269,6 +290,7 @@ class Journal:
                 self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.executescript(_SCHEMA)
             self._check_version()
+            self._add_columns()
         except sqlite3.Error as exc:
             self._close_quietly()
             raise JournalError(f"cannot use {self.path} as a batch journal: {exc}") from exc
@@ -298,6 +320,12 @@ class Journal:
                 f"{self.path} was written with journal schema {got[0]}, "
                 f"this version reads {SCHEMA_VERSION}"
             )
+
+    def _add_columns(self) -> None:
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(lines)")}
+        for name, kind in _ADDED_COLUMNS:
+            if name not in have:
+                self._db.execute(f"ALTER TABLE lines ADD COLUMN {name} {kind}")
 
     @contextlib.contextmanager
     def _sql(self) -> Iterator[sqlite3.Connection]:

@@ -55,8 +55,12 @@ class LineResult:
         output: Its video file (present when ``status`` is ``completed`` or ``skipped``).
         status: ``completed`` (done in this run), ``skipped`` (done before, or the output
             file already existed) or ``failed``.
-        video_id: The job, if one was created.
+        video_id: The job, if one was created (the id its create answered).
         error: Why it failed.
+        answered_id: The id the server last gave the job when it differs from
+            ``video_id`` (a gateway re-stamping ids); None otherwise.
+
+            .. versionadded:: 0.1.0
     """
 
     line: int
@@ -65,6 +69,7 @@ class LineResult:
     status: str
     video_id: str | None = None
     error: str | None = None
+    answered_id: str | None = None
 
 
 @attrs.frozen

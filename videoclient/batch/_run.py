@@ -26,6 +26,7 @@ from .._sansio.errors import (
     VideoFailedError,
     WaitTimeoutError,
 )
+from .._sansio.models import handle_of
 from . import _journal as jr
 from ._concurrency import AdaptiveConcurrency, backoff
 from ._input import BatchRequest
@@ -147,7 +148,7 @@ class Runner:
             self.limiter.total_tokens = new
 
     def _job_progress(self, video: Video) -> None:
-        row = self.waiting.get(video.id)
+        row = self.waiting.get(handle_of(video))
         if row is not None:
             self.emit(row, progress=video.progress)
 
@@ -186,6 +187,7 @@ class Runner:
             status=row.status,
             video_id=row.video_id or self.last_job.get(row.key),
             error=row.error,
+            answered_id=row.answered_id,
         )
 
     def fail(self, row: JournalRow, exc: BaseException, *, job_lost: bool) -> JournalRow:
@@ -275,7 +277,7 @@ class Runner:
             del self.waiting[video_id]
         if not video.is_completed:
             raise VideoFailedError(video)
-        return self.save(jr.job_finished(row))
+        return self.save(jr.job_finished(row, answered_id=video.id))
 
     async def download(self, row: JournalRow, request: BatchRequest) -> JournalRow:
         assert row.video_id is not None

@@ -9,6 +9,9 @@ A generation nobody joins runs until its jobs are done.
 
 One failing request does not fail every line: a 429 backs off, transient errors are retried,
 and a 404 (a job deleted meanwhile) is traced to its own line by a retrieve each.
+
+Every job is keyed by the id its line registered (a gateway may answer each retrieve with a
+new id: the Video then carries the registered one as ``requested_id``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from .._sansio.errors import (
     NotFoundError,
     RateLimitError,
 )
-from .._sansio.models import Video
+from .._sansio.models import Video, handle_of
 from ._concurrency import backoff
 
 if TYPE_CHECKING:
@@ -112,8 +115,9 @@ class SharedWaiter:
             slot.done.set()
 
     def _seen(self, video: Video) -> None:
-        if video.id in self._slots:
-            self._known[video.id] = video
+        handle = handle_of(video)  # the id the line registered, whatever the server answered
+        if handle in self._slots:
+            self._known[handle] = video
             self._on_progress(video)
 
     async def run(self) -> None:
@@ -132,7 +136,7 @@ class SharedWaiter:
                     async for video in self._videos.as_completed(
                         items, poll_interval=self._poll_interval, on_progress=self._seen
                     ):
-                        self._deliver(video.id, video, None)
+                        self._deliver(handle_of(video), video, None)
                 self._generation = None
                 failures = 0  # done, or ended so that newly registered jobs can join
             except RateLimitError as exc:

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from videoclient import Video
+from videoclient._sansio.models import handle_of
 from videoclient.batch import BatchEvent
 
 from ._output import Output
@@ -97,21 +98,22 @@ class JobBars:
         if not self.out.progress:
             return
         done = 100 if video.is_completed else (video.progress or 0)
+        handle = handle_of(video)  # one bar per job, however the server re-stamps its id
         if self._bars is not None:
-            task = self._tasks.get(video.id)
+            task = self._tasks.get(handle)
             if task is None:
-                task = self._tasks[video.id] = self._bars.add_task(
-                    video.id, total=100, status=video.status
+                task = self._tasks[handle] = self._bars.add_task(
+                    handle, total=100, status=video.status
                 )
             self._bars.update(task, completed=done, status=video.status)
             if not video.is_pending:  # ended: its clock stops with it, failed or not
                 self._bars.stop_task(task)
             return
-        before = self._seen.get(video.id)
+        before = self._seen.get(handle)
         step = done // 25
         if before is None or before[0] != video.status or before[1] != step:
-            self._seen[video.id] = (video.status, step)
-            click.echo(f"{video.id}: {video.status} {done}%")
+            self._seen[handle] = (video.status, step)
+            click.echo(f"{handle}: {video.status} {done}%")
 
 
 def _rate_column() -> Any:

@@ -12,6 +12,7 @@ import click
 
 from videoclient import AsyncVideoClient, Video, VideoFailedError
 from videoclient._io.disk import default_filename
+from videoclient._sansio.models import handle_of
 
 from . import _errors as codes
 from ._jobs import (
@@ -61,7 +62,7 @@ def wait(
                 video_ids, timeout=timeout, poll_interval=poll_interval, on_progress=bars.update
             ):
                 bars.update(video)
-                done[video.id] = video
+                done[handle_of(video)] = video  # by the id asked for, not the one answered
         return [done[v] for v in video_ids]
 
     videos = settings(ctx).run(work)

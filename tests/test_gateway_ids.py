@@ -205,3 +205,23 @@ def test_cli_wait_one_and_many(emu_thread: EmulatorThread) -> None:
     one = CliRunner().invoke(cli, ["--json", "wait", ids[0], "--poll-interval", "0.05"], env=env)
     assert one.exit_code == 0, one.output
     assert json.loads(one.stdout)["requested_id"] == ids[0]
+
+
+# -- a list route that answers 4xx ---------------------------------------------------------------
+
+
+async def test_a_refused_listing_is_not_asked_again_by_that_client(tmp_path: Path) -> None:
+    """After a 400 from the list, that client's many-job waits poll each job; another asks."""
+    async with Emulator(config("refuse-list")) as emu:
+        async with AsyncVideoClient(KEY, base_url=emu.base_url) as client:
+            first = [(await client.videos.create(**JOB)).id for _ in range(2)]
+            done = await client.videos.wait_all(first, poll_interval=FAST)
+            assert [v.id for v in done] == first and all(v.is_completed for v in done)
+            assert emu.count("GET", route="/videos") == 1
+            later = [(await client.videos.create(**JOB)).id for _ in range(2)]
+            seen = [v.id async for v in client.videos.as_completed(later, poll_interval=FAST)]
+            assert sorted(seen) == sorted(later)
+            assert emu.count("GET", route="/videos") == 1  # the session remembers
+        async with AsyncVideoClient(KEY, base_url=emu.base_url) as other:
+            await other.videos.wait_all(later, poll_interval=FAST)
+        assert emu.count("GET", route="/videos") == 2  # a new client asks once itself

@@ -23,6 +23,7 @@ from ._sansio.errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RequestLoopError,
     UnprocessableEntityError,
     UnsupportedOperationError,
     VideoClientError,
@@ -31,6 +32,7 @@ from ._sansio.errors import (
     WaitTimeoutError,
     WebhookVerificationError,
 )
+from ._sansio.loops import LoopGuard
 from ._sansio.models import (
     PENDING_STATUSES,
     DeletedVideo,
@@ -64,6 +66,7 @@ __all__ = (
     "GeneratedVideo",
     "InsecureTransportWarning",
     "InternalServerError",
+    "LoopGuard",
     "MissingAPIKeyError",
     "NotFoundError",
     "Pager",
@@ -72,6 +75,7 @@ __all__ = (
     "ProgressCallback",
     "RateLimitError",
     "RawResponse",
+    "RequestLoopError",
     "RequestOptions",
     "StartOptions",
     "Timeout",

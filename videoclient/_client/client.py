@@ -23,6 +23,7 @@ from .._sansio.config import (
     TokenProvider,
 )
 from .._sansio.creates import is_conservative
+from .._sansio.loops import DEFAULT_LOOP_GUARD, LoopGuard
 from .generate import GenerateOperations
 from .raw import with_raw
 from .session import Session
@@ -52,6 +53,9 @@ class AsyncVideoClient:
             429, the provider's load shedding). None: the provider's default,
             ``"idempotent"`` for OpenAI's protocol, ``"conservative"`` for Runway and Vertex.
             Choose ``"conservative"`` behind a gateway that drops the key.
+        loop_guard: Calls about one job allowed within a window before
+            :class:`~videoclient.RequestLoopError` (a :class:`~videoclient.LoopGuard`);
+            None turns the guard off.
         default_headers: Headers sent on every request.
         default_query: Query parameters sent on every request.
         max_connections: Size of the connection pool.
@@ -73,6 +77,7 @@ class AsyncVideoClient:
         timeout: Timeout | float | None = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         create_retry: CreateRetry | None = None,
+        loop_guard: LoopGuard | None = DEFAULT_LOOP_GUARD,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, str] | None = None,
         max_connections: int = 100,
@@ -87,6 +92,7 @@ class AsyncVideoClient:
             timeout=Timeout.coerce(timeout),
             max_retries=max_retries,
             create_retry=create_retry,
+            loop_guard=loop_guard,
             default_headers=default_headers,
             default_query=default_query,
             max_connections=max_connections,
@@ -118,6 +124,7 @@ class AsyncVideoClient:
         timeout: Timeout | float | None = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         create_retry: CreateRetry | None = None,
+        loop_guard: LoopGuard | None = DEFAULT_LOOP_GUARD,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, str] | None = None,
         max_connections: int = 100,
@@ -155,6 +162,7 @@ class AsyncVideoClient:
             timeout=Timeout.coerce(timeout),
             max_retries=max_retries,
             create_retry=create_retry,
+            loop_guard=loop_guard,
             default_headers=default_headers,
             default_query=default_query,
             max_connections=max_connections,
@@ -173,6 +181,7 @@ class AsyncVideoClient:
         timeout: Timeout | float | None = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         create_retry: CreateRetry | None = None,
+        loop_guard: LoopGuard | None = DEFAULT_LOOP_GUARD,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, str] | None = None,
         max_connections: int = 100,
@@ -206,6 +215,7 @@ class AsyncVideoClient:
             timeout=Timeout.coerce(timeout),
             max_retries=max_retries,
             create_retry=create_retry,
+            loop_guard=loop_guard,
             default_headers=default_headers,
             default_query=default_query,
             max_connections=max_connections,
@@ -227,6 +237,7 @@ class AsyncVideoClient:
         timeout: Timeout | float | None = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         create_retry: CreateRetry | None = None,
+        loop_guard: LoopGuard | None = DEFAULT_LOOP_GUARD,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, str] | None = None,
         max_connections: int = 100,
@@ -285,6 +296,7 @@ class AsyncVideoClient:
             timeout=Timeout.coerce(timeout),
             max_retries=max_retries,
             create_retry=create_retry,
+            loop_guard=loop_guard,
             default_headers=default_headers,
             default_query=default_query,
             max_connections=max_connections,

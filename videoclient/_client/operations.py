@@ -52,6 +52,8 @@ class VideoOperations:
     async def _call(self, req: Request, cls: type[Any], options: Mapping[str, Any]) -> Any:
         session = self._session
         opts = session.options(options)
+        if opts.idempotency_key and req.method == "POST":
+            session.watch("start", opts.idempotency_key)  # one job's start, sent again and again
         transport = session.transport()
         if req.form is not None or req.inline_files:
             req = await resolve_off_loop(req)  # reads the caller's files in a worker thread
@@ -133,6 +135,7 @@ class VideoOperations:
         :attr:`~videoclient.Video.requested_id`.
         """
         self._session.require("retrieve")
+        self._session.watch("retrieve", video_id)
         video: Video = await self._call(
             self._session.provider.build_retrieve(video_id), Video, options
         )
@@ -155,8 +158,20 @@ class VideoOperations:
             order: ``"asc"`` or ``"desc"`` by creation time.
             after: The ``last_id`` of the previous page.
         """
+        return await self._list_page(limit, order, after, options)
+
+    async def _list_page(
+        self,
+        limit: int | None,
+        order: str | None,
+        after: str | None,
+        options: Mapping[str, Any],
+        scope: str = "",
+    ) -> VideoPage:
+        """:meth:`list_page`; ``scope`` tells the loop guard whose listing this is."""
         self._session.require("list")
         req = self._session.provider.build_list(limit=limit, order=order, after=after)
+        self._session.watch("list", scope, f"after={after or ''}", f"order={order or ''}")
         page: VideoPage = await self._call(req, VideoPage, options)
         return page
 
@@ -181,6 +196,7 @@ class VideoOperations:
     async def delete(self, video_id: str, **options: Unpack[RequestOptions]) -> DeletedVideo:
         """Delete a job: a finished one and its assets; on Runway, a pending one is cancelled."""
         self._session.require("delete")
+        self._session.watch("delete", video_id)
         deleted: DeletedVideo = await self._call(
             self._session.provider.build_delete(video_id), DeletedVideo, options
         )
@@ -305,8 +321,14 @@ class AsyncPager:
         self._options = options
 
     async def pages(self) -> AsyncIterator[VideoPage]:
-        """Each page in turn, until one says ``has_more`` is false (or comes back empty)."""
+        """Each page in turn, until one says ``has_more`` is false (or comes back empty).
+
+        Raises:
+            APIResponseValidationError: A page's cursor leads back to a page already
+                fetched (a server that ignores ``after``): the listing would never end.
+        """
         after = self._after
+        seen = {after}
         while True:
             page = await self._videos.list_page(
                 limit=self._limit, order=self._order, after=after, **self._options
@@ -315,6 +337,12 @@ class AsyncPager:
             if not page.has_more or not page.data:
                 return
             after = page.last_id or page.data[-1].id
+            if after in seen:
+                raise APIResponseValidationError(
+                    f"the listing does not advance: its cursor {after!r} came back after it "
+                    "was used (the server ignores 'after'); stopped instead of asking again"
+                )
+            seen.add(after)
 
     async def __aiter__(self) -> AsyncIterator[Video]:
         async for page in self.pages():

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._io import clock
 from .._sansio.adapter import Provider, require
 from .._sansio.config import ClientConfig
 from .._sansio.errors import APIConnectionError
+from .._sansio.loops import LoopWatch
 from .._sansio.options import CallOptions, resolve_options
 
 if TYPE_CHECKING:
@@ -29,7 +31,15 @@ class Session:
     running event loop; once the session is closed it is never created again.
     """
 
-    __slots__ = ("_transport", "closed", "config", "default_options", "provider")
+    __slots__ = (
+        "_loops",
+        "_transport",
+        "closed",
+        "config",
+        "default_options",
+        "list_refused",
+        "provider",
+    )
 
     def __init__(self, config: ClientConfig, provider: Provider) -> None:
         self.config = config
@@ -38,6 +48,11 @@ class Session:
         self.default_options = resolve_options(config, {})
         self.closed = False
         self._transport: Transport | None = None
+        guard = config.loop_guard
+        self._loops = LoopWatch(guard) if guard is not None else None
+        #: The list endpoint answered a 4xx meaning "no list here" (a gateway): many-job
+        #: waits of this session refresh each job by retrieve from then on.
+        self.list_refused = False
 
     @property
     def base_url(self) -> str:
@@ -57,6 +72,20 @@ class Session:
     def require(self, operation: str) -> None:
         """UnsupportedOperationError (before any request) unless the provider has ``operation``."""
         require(self.provider, operation)
+
+    def watch(self, *key: str) -> None:
+        """Count a call about ``key`` against the loop guard (before it is sent).
+
+        Raises:
+            RequestLoopError: Too many calls about ``key`` within the guard's window.
+        """
+        if self._loops is not None:
+            self._loops.note(key, clock.now())
+
+    def progressed(self, *key: str, prefix: bool = False) -> None:
+        """What ``key`` is about moved on (a job's status or progress changed)."""
+        if self._loops is not None:
+            self._loops.progressed(key, prefix=prefix)
 
     def transport(self) -> Transport:
         """The transport, created on first use."""

@@ -16,6 +16,7 @@ Invariants kept here:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from collections import deque
@@ -44,8 +45,9 @@ log = logging.getLogger("videoclient")
 #: Called with each Video whose status or progress changed; may be sync or async.
 ProgressCallback = Callable[[Video], object]
 
-#: List answers that mean "this server cannot list": refresh by retrieve instead.
-_NO_LIST_STATUSES = frozenset({400, 404, 405, 501})
+#: List answers that mean "this server cannot list" (a gateway without a list route for a
+#: deployment answers 400): refresh by retrieve instead, for the rest of the session.
+_NO_LIST_STATUSES = frozenset({400, 403, 404, 405, 422, 501})
 #: Fallback retrieves of one round in flight at once.
 _RETRIEVE_CONCURRENCY = 8
 #: Longest gap between two retrieves of one round when a provider cannot list (seconds).
@@ -128,6 +130,18 @@ async def _retrieve(
     return raw.parse(), ops._session.provider.poll_hint(raw.headers), (sent + clock.now()) / 2
 
 
+def _scope(jobs: list[_Job]) -> str:
+    """Which jobs a listing looks for, for the loop guard: a restarted wait for the same jobs
+    counts against the same listing, concurrent waits for other jobs do not."""
+    if len(jobs) < 2:
+        return ""
+    digest = hashlib.blake2b(digest_size=8)
+    for video_id in sorted(j.id for j in jobs):
+        digest.update(video_id.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
 class _Deadline:
     """A wait's deadline: planned on the package clock, enforced on the loop clock."""
 
@@ -174,16 +188,18 @@ class _OneJob:
         self.last: Video | None = None
         self.track = pacing.ProgressTrack()
 
-    async def _seen(self, video: Video) -> None:
+    async def _seen(self, video: Video, handle: str | None = None) -> None:
         changed = pacing.progress_changed(self.last, video)
         self.last = video  # before the callback: a deadline during it still reports the job
         if changed:
+            if handle is not None:
+                self.ops._session.progressed("retrieve", handle)  # the loop guard counts anew
             await notify(self.on_progress, video)
 
     async def _poll(self, video_id: str) -> tuple[Video, float | None]:
         video, hint, at = await _retrieve(self.ops, video_id, self.options)
         self.track.observe(at, video)
-        await self._seen(video)
+        await self._seen(video, video_id)
         return video, hint
 
     async def run(self, video_id: str, start: Video | None, hint: float | None) -> Video:
@@ -302,7 +318,8 @@ class _AsCompleted:
         #: When the next round is due (set once per finished round): a wait cut short by
         #: the caller (a timeout around ``__anext__``) resumes to this time, not anew.
         self._next_at: float | None = None
-        #: Refresh many jobs by listing them, where the provider can list at all.
+        #: Refresh many jobs by listing them, where the provider can list at all and the
+        #: session has not been refused a listing.
         self._use_list = "list" in ops._session.provider.capabilities
 
     def __aiter__(self) -> _AsCompleted:
@@ -344,9 +361,13 @@ class _AsCompleted:
         else:
             self._began = clock.now()
         self._rounds += 1
-        listable = [j for j in self._pending.values() if j.listable] if self._use_list else []
-        found = await self._sweep(listable) if len(listable) >= 2 else {}
+        session = self._ops._session
+        use_list = self._use_list and not session.list_refused
+        listable = [j for j in self._pending.values() if j.listable] if use_list else []
+        scope = _scope(listable)
+        found = await self._sweep(listable, scope) if len(listable) >= 2 else {}
         fetched = await self._retrieve_all([i for i in self._pending if i not in found])
+        moved = False
         for job in list(self._pending.values()):
             if job.id in found:
                 video, at = found[job.id]
@@ -359,11 +380,15 @@ class _AsCompleted:
             changed = pacing.progress_changed(job.last, video)
             job.last = video  # before the callback, as in _OneJob._seen
             if changed:
+                moved = True
+                session.progressed("retrieve", job.id)  # the loop guard counts anew
                 await notify(self._on_progress, video)
             if video.status not in self._statuses:
                 del self._pending[job.id]
                 self.results[job.id] = video
                 self._ready.append(video)
+        if moved and found:
+            session.progressed("list", scope, prefix=True)
         return True
 
     def _delay(self, deadline: _Deadline) -> float:
@@ -376,8 +401,11 @@ class _AsCompleted:
         floor = pacing.round_floor(now - self._began)
         return self._pacer.next_delay(hint, until_done, floor, deadline.room())
 
-    async def _sweep(self, jobs: list[_Job]) -> dict[str, tuple[Video, float]]:
+    async def _sweep(self, jobs: list[_Job], scope: str) -> dict[str, tuple[Video, float]]:
         """Refresh ``jobs`` through the list endpoint; mark the ones it did not show.
+
+        A 4xx that means "no list here" makes this wait, and every later many-job wait of
+        the same client, refresh by retrieve instead (``Session.list_refused``).
 
         Returns:
             Each job found, with the time its page was read (mid-way through the request).
@@ -391,14 +419,15 @@ class _AsCompleted:
         while more:
             sent = clock.now()
             try:
-                page = await self._ops.list_page(
-                    limit=pacing.LIST_PAGE_SIZE, order="desc", after=sweep.cursor, **self._options
+                page = await self._ops._list_page(
+                    pacing.LIST_PAGE_SIZE, "desc", sweep.cursor, self._options, scope
                 )
             except APIStatusError as exc:
                 if exc.status_code not in _NO_LIST_STATUSES:
                     raise
-                log.debug("listing failed with %d; polling each video", exc.status_code)
+                log.debug("listing failed with %d; polling each video from now on", exc.status_code)
                 self._use_list = False
+                self._ops._session.list_refused = True
                 break
             at = (sent + clock.now()) / 2
             seen_at.update((v.id, at) for v in page.data if v.id not in seen_at)

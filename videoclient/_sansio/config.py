@@ -14,6 +14,8 @@ from typing import Literal, Union
 
 import attrs
 
+from .loops import DEFAULT_LOOP_GUARD, LoopGuard
+
 __all__ = [
     "CREATE_RETRY_POLICIES",
     "CreateRetry",
@@ -147,6 +149,9 @@ class ClientConfig:
     location: str | None = None
     #: When a failed create may be sent again (:data:`CreateRetry`); None: the provider's default.
     create_retry: CreateRetry | None = None
+    #: Calls about one job allowed per window before :class:`~videoclient.RequestLoopError`
+    #: (see :class:`~videoclient.LoopGuard`); None turns the guard off.
+    loop_guard: LoopGuard | None = DEFAULT_LOOP_GUARD
 
     def __attrs_post_init__(self) -> None:
         if self.provider not in PROVIDERS:

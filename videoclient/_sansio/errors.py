@@ -24,6 +24,7 @@ mistakes in the caller's own arguments are plain :class:`ValueError` /
     ├── UnsupportedOperationError     the provider has no such operation (nothing was sent)
     ├── VideoFailedError              a job the caller waited for ended failed
     ├── WaitTimeoutError              a wait ran past its deadline (also a TimeoutError)
+    ├── RequestLoopError              calls about one job came too fast (the loop guard)
     └── WebhookVerificationError      a webhook payload failed verification
 
 Messages never contain the API key: the key is never part of anything an error is built from.
@@ -52,6 +53,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestLoopError",
     "UnprocessableEntityError",
     "UnsupportedOperationError",
     "VideoClientError",
@@ -298,6 +300,28 @@ class WaitTimeoutError(VideoClientError, TimeoutError):
     def __init__(self, message: str, video: Video | None = None) -> None:
         super().__init__(message)
         self.video = video
+
+
+class RequestLoopError(VideoClientError):
+    """The client's loop guard stopped a call: too many about one job, too fast.
+
+    Raised before the request is sent, when one job (or one page of one listing) already
+    had ``ClientConfig.loop_guard.max_requests`` calls within its ``window`` seconds with
+    no progress: a runaway loop, not a paced wait.
+
+    Attributes:
+        key: What the calls were about, e.g. ``("retrieve", "video_123")``.
+        count: Calls counted in the window.
+        window: The window, in seconds.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, message: str, *, key: tuple[str, ...], count: int, window: float) -> None:
+        super().__init__(message)
+        self.key = key
+        self.count = count
+        self.window = window
 
 
 class InsecureTransportWarning(UserWarning):

@@ -37,6 +37,8 @@ RETRY_STATUSES = frozenset({408, 409, 429})
 #: Upward jitter on a server-requested delay: up to this fraction of it, plus SERVER_DELAY_JITTER s.
 SERVER_DELAY_SPREAD = 0.25
 SERVER_DELAY_JITTER = 0.1
+#: Shortest wait before a retry, whatever a server asks ("retry in 0 ms" must not make a loop).
+MIN_RETRY_DELAY = 0.05
 
 
 def should_retry_status(status: int, hint: bool | None = None) -> bool:
@@ -80,6 +82,7 @@ def retry_delay(
     if asked is not None:
         # Never sooner than asked, but spread out: clients told "retry in 10 ms" together
         # would otherwise all come back in the same instant and be refused together again.
+        asked = max(asked, MIN_RETRY_DELAY)
         return asked + float(rand()) * (SERVER_DELAY_SPREAD * asked + SERVER_DELAY_JITTER)
     base: float = min(INITIAL_DELAY * 2.0 ** (attempt - 1), MAX_DELAY)
     return base * (1.0 - 0.25 * float(rand()))

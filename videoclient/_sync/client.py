@@ -242,6 +242,9 @@ class VideoClient:
             429, the provider's load shedding). None: the provider's default,
             ``"idempotent"`` for OpenAI's protocol, ``"conservative"`` for Runway and Vertex.
             Choose ``"conservative"`` behind a gateway that drops the key.
+        loop_guard: Calls about one job allowed within a window before
+            :class:`~videoclient.RequestLoopError` (a :class:`~videoclient.LoopGuard`);
+            None turns the guard off.
         default_headers: Headers sent on every request.
         default_query: Query parameters sent on every request.
         max_connections: Size of the connection pool.

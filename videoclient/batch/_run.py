@@ -22,6 +22,7 @@ from .._sansio.errors import (
     InternalServerError,
     NotFoundError,
     RateLimitError,
+    RequestLoopError,
     VideoClientError,
     VideoFailedError,
     WaitTimeoutError,
@@ -229,7 +230,14 @@ class Runner:
             except TimeoutError:
                 message = f"video {row.video_id} still pending after {self.wait_timeout:g} s"
                 return self.fail(self.latest(row), WaitTimeoutError(message), job_lost=False)
-            except (APIStatusError, OSError, ValueError, TypeError, ResendRefusedError) as exc:
+            except (
+                APIStatusError,
+                RequestLoopError,
+                OSError,
+                ValueError,
+                TypeError,
+                ResendRefusedError,
+            ) as exc:
                 return self.fail(self.latest(row), exc, job_lost=False)
             self._limit(self.control.on_success())
 

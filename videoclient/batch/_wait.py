@@ -5,7 +5,9 @@ Lines hand their job to :class:`SharedWaiter` and wait for its final state. The 
 job is registered during a generation, that generation is ended ``regroup`` seconds after it
 began (at once if that is past) and the next one takes in the new job, so a job is first looked
 at no later than about ``regroup`` seconds after its create (far less than it takes to render).
-A generation nobody joins runs until its jobs are done.
+A generation nobody joins runs until its jobs are done. Generations begin at least
+``poll_interval`` (else :data:`MIN_GENERATION_GAP`, never more than ``regroup`` nor less than
+0.1 s) apart: one that ended with jobs still registered never restarts at once.
 
 One failing request does not fail every line: a 429 backs off, transient errors are retried,
 and a 404 (a job deleted meanwhile) is traced to its own line by a retrieve each.
@@ -30,14 +32,19 @@ from .._sansio.errors import (
     InternalServerError,
     NotFoundError,
     RateLimitError,
+    RequestLoopError,
 )
 from .._sansio.models import Video, handle_of
+from .._sansio.pacing import MIN_ROUND
 from ._concurrency import backoff
 
 if TYPE_CHECKING:
     from .._client.client import AsyncVideos
 
-__all__ = ["SharedWaiter"]
+__all__ = ["MIN_GENERATION_GAP", "SharedWaiter"]
+
+#: Shortest time between the starts of two generations (seconds) without a ``poll_interval``.
+MIN_GENERATION_GAP = 1.0
 
 
 class _Slot:
@@ -123,11 +130,20 @@ class SharedWaiter:
     async def run(self) -> None:
         """Wait for registered jobs until cancelled."""
         failures = 0
+        began: float | None = None
         while True:
             if not self._slots:
                 self._arrived = anyio.Event()
                 await self._arrived.wait()
                 continue
+            if began is not None:  # paced like rounds: a generation is at least one request
+                gap = max(MIN_ROUND, min(self._poll_interval or MIN_GENERATION_GAP, self._regroup))
+                wait = began + gap - clock.now()
+                if wait > 0:
+                    await clock.sleep(wait, "poll")
+                if not self._slots:
+                    continue
+            began = clock.now()
             items = [self._known.get(i, i) for i in self._slots]
             self._in_generation = set(self._slots)
             try:
@@ -152,7 +168,7 @@ class SharedWaiter:
                     failures = 0
                 else:
                     await clock.sleep(backoff(failures), "retry")
-            except APIStatusError as exc:
+            except (APIStatusError, RequestLoopError) as exc:
                 self._fail_all(exc)
 
     async def _isolate(self) -> None:

@@ -262,3 +262,55 @@ async def test_a_listing_that_does_not_advance_stops(canned: Any, sleeps: list[f
         with pytest.raises(APIResponseValidationError, match="does not advance"):
             await walk()
     assert len(canned.requests) == 2 and seen == ["video_1", "video_1"]
+
+
+# -- what a runaway loop ends as ---------------------------------------------------------------
+
+
+def test_the_cli_says_what_the_guard_stopped() -> None:
+    """The command line turns RequestLoopError into an API error line (exit 3) with its key."""
+    from videoclient.cli._errors import API_ERROR, describe
+
+    exc = RequestLoopError("100 retrieve requests ...", key=("retrieve", "v"), count=100, window=10)
+    code, text, details = describe(exc)
+    assert (code, text) == (API_ERROR, "100 retrieve requests ...")
+    assert details == {"type": "RequestLoopError", "key": ["retrieve", "v"], "count": 100,
+                       "window": 10}  # fmt: skip
+
+
+async def test_a_batch_stopped_by_the_guard_fails_its_lines_and_keeps_the_jobs(
+    virtual: TestClock, tmp_path: Any
+) -> None:
+    """Lines whose waits the guard stopped fail with the reason; the run ends, jobs are kept."""
+    from videoclient.batch import _journal as jr
+    from videoclient.batch import run_batch
+
+    async with await emulator(gateway_quirks="refuse-list") as emu:
+        guard = LoopGuard(max_requests=3, window=1_000.0)
+        async with AsyncVideoClient(KEY, base_url=emu.base_url, loop_guard=guard) as client:
+            lines = [{"prompt": f"scene {i}", "size": "64x64"} for i in range(2)]
+            summary = await run_batch(client, lines, out_dir=tmp_path, poll_interval=1.0)
+        assert summary.counts() == {"completed": 0, "failed": 2, "skipped": 0}
+        for result in summary.results:
+            assert "retrieve requests for video_" in (result.error or ""), result.error
+        with jr.Journal(summary.journal) as journal:
+            assert all(row.video_id is not None for row in journal.rows())  # a rerun resumes
+        assert emu.jobs_created == 2
+        assert emu.count("GET", route=ONE) <= 2 * (3 + 1)
+
+
+async def test_a_batch_line_retrying_its_create_waits_between_tries(
+    canned: Any, sleeps: list[float], tmp_path: Any
+) -> None:
+    """A create refused with 500 each time: the line tries again after a back-off, then fails."""
+    from videoclient.batch import run_batch
+
+    canned.answer("POST", "/v1/videos", {"error": {"message": "down"}}, status=500)
+    async with AsyncVideoClient(KEY, base_url=canned.base_url, max_retries=0) as client:
+        summary = await run_batch(
+            client, [{"prompt": "p", "size": "64x64"}], out_dir=tmp_path, retries=2
+        )
+    assert summary.counts()["failed"] == 1
+    creates = [r for r in canned.requests if r["method"] == "POST"]
+    assert len(creates) == 3 and len(sleeps) == 2 and min(sleeps) >= 0.5
+    assert len({r["headers"]["Idempotency-Key"] for r in creates}) == 1  # one job, retried

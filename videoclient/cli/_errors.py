@@ -11,6 +11,7 @@ from videoclient import (
     APIError,
     APIStatusError,
     MissingAPIKeyError,
+    RequestLoopError,
     UnsupportedOperationError,
     VideoFailedError,
     WaitTimeoutError,
@@ -60,6 +61,9 @@ def describe(exc: BaseException) -> tuple[int, str, dict[str, Any]]:
         request_id = getattr(exc, "request_id", None)
         suffix = f" [request id {request_id}]" if request_id else ""
         return API_ERROR, f"{exc.message}{suffix}", {"type": kind, "request_id": request_id}
+    if isinstance(exc, RequestLoopError):
+        details = {"type": kind, "key": list(exc.key), "count": exc.count, "window": exc.window}
+        return API_ERROR, str(exc), details
     if isinstance(exc, VideoFailedError):
         return JOB_FAILED, str(exc), {"type": kind, "video_id": exc.video_id, "code": exc.code}
     if isinstance(exc, WaitTimeoutError):

@@ -159,7 +159,8 @@ class APIStatusError(APIError):
         code: The machine-readable ``error.code`` from the body, if any.
         param: The ``error.param`` from the body, if any.
         type: The ``error.type`` from the body, if any.
-        request_id: The ``x-request-id`` response header, if any.
+        request_id: The ``x-request-id`` response header (else ``request-id`` or LiteLLM's
+            ``x-litellm-call-id``), if any.
         body: The decoded JSON body, or the text of a non-JSON body (truncated).
         headers: The response headers (lower-cased names).
     """
@@ -188,12 +189,12 @@ class APIStatusError(APIError):
         self.headers: Mapping[str, str] = dict(headers or {})
 
     def __str__(self) -> str:
-        parts = [f"{self.status_code}: {self.message}"]
-        if self.code:
-            parts.append(f"code={self.code}")
+        # Names the status and the request id, whatever the body held (a gateway's shape).
+        extra = [f"code={self.code}"] if self.code else []
         if self.request_id:
-            parts.append(f"request_id={self.request_id}")
-        return " ".join(parts)
+            extra.append(f"request_id={self.request_id}")
+        text = f"HTTP {self.status_code}: {self.message}"
+        return f"{text} ({', '.join(extra)})" if extra else text
 
 
 class BadRequestError(APIStatusError):

@@ -1,7 +1,8 @@
 """Runway's error shapes: ``{"error": "message"}``, and validation errors with ``issues``.
 
-Read tolerantly: an error object with a message and a code (a gateway in front)
-or a plain-text body also give a readable message.
+Read by :func:`~videoclient._sansio.errorshapes.read_error` like any other shape (a gateway
+in front answers in its own); Runway's own additions are kept: the ``issues`` of a 400
+join the message, and a ``failureCode`` (a task's, or an error's) is the error's code.
 """
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 from ..._sansio.answers import status_error_from
 from ..._sansio.errors import APIStatusError
+from ..._sansio.errorshapes import ErrorReading, read_error
 from ..._sansio.http import Response
 
 __all__ = ["error_fields", "status_error"]
@@ -30,26 +34,19 @@ def _issues(issues: Any) -> str | None:
     return "; ".join(p for p in parts if p) or None
 
 
-def error_fields(body: Any) -> tuple[str | None, str | None, str | None]:
-    """(message, code, param) from a Runway error body, tolerating any shape."""
+def error_fields(body: Any) -> ErrorReading:
+    """A Runway error body (or a gateway's in front of it), tolerating any shape."""
+    reading = read_error(body)
     if not isinstance(body, Mapping):
-        return None, None, None
-    err = body.get("error")
-    code = body.get("code")
-    code = None if code is None else str(code)
+        return reading
     details = _issues(body.get("issues"))
-    if isinstance(err, str):
-        return (f"{err} ({details})" if details else err), code, None
-    if isinstance(err, Mapping):
-        msg = err.get("message")
-        err_code = err.get("code", code)
-        param = err.get("param")
-        return (
-            None if msg is None else str(msg),
-            None if err_code is None else str(err_code),
-            None if param is None else str(param),
-        )
-    return details, code, None
+    if details:
+        message = f"{reading.message} ({details})" if reading.message else details
+        reading = attrs.evolve(reading, message=message)
+    failure = body.get("failureCode")
+    if failure is not None and not reading.code:
+        reading = attrs.evolve(reading, code=str(failure))
+    return reading
 
 
 def status_error(

@@ -1,7 +1,8 @@
 """Google's error shape: an ``error`` object with ``code`` (429), ``message`` and ``status``
 (``RESOURCE_EXHAUSTED``).
 
-``status`` (the google.rpc code name) becomes the error's ``code``; read tolerantly.
+``status`` (the google.rpc code name) becomes the error's ``code``; any other shape (a
+gateway's) is read by :func:`~videoclient._sansio.errorshapes.read_error`.
 """
 
 from __future__ import annotations
@@ -9,25 +10,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 from ..._sansio.answers import status_error_from
 from ..._sansio.errors import APIStatusError
+from ..._sansio.errorshapes import ErrorReading, read_error
 from ..._sansio.http import Response
 
 __all__ = ["error_fields", "status_error"]
 
 
-def error_fields(body: Any) -> tuple[str | None, str | None, str | None]:
-    """(message, code, param) of a Google error body: ``status`` is the code."""
-    if not isinstance(body, Mapping):
-        return None, None, None
-    err = body.get("error")
-    if isinstance(err, str):
-        return err, None, None
-    if not isinstance(err, Mapping):
-        return None, None, None
-    message = err.get("message")
-    code = err.get("status") or err.get("code")
-    return (None if message is None else str(message)), (None if code is None else str(code)), None
+def error_fields(body: Any) -> ErrorReading:
+    """A Google error body: its ``status`` is the code (before the numeric ``code``)."""
+    reading = read_error(body)
+    err = body.get("error") if isinstance(body, Mapping) else None
+    if isinstance(err, Mapping) and err.get("status"):
+        reading = attrs.evolve(reading, code=str(err["status"]))
+    return reading
 
 
 def status_error(

@@ -86,7 +86,9 @@ class AssetServer:
     async def send(self, request: web.Request, action: str) -> web.StreamResponse:
         size = len(self.data)
         start, status = 0, 200
-        headers = {"Content-Type": "video/mp4", "Accept-Ranges": "bytes"}
+        # The type of the variant asked for (a video, or an image): a download checks it.
+        kind = "video/mp4" if request.query.get("variant", "video") == "video" else "image/webp"
+        headers = {"Content-Type": kind, "Accept-Ranges": "bytes"}
         if self.etag:
             headers["ETag"] = self.etag
         rng = request.headers.get("Range")

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .._sansio.contentcheck import ContentCheck
 from .._sansio.errors import (
     APIConnectionError,
     APIStatusError,
@@ -54,6 +55,8 @@ class BodyReader:
             memoryviews, which the caller gives back with :meth:`recycle`.
         locate: For an asset at a signed URL named by the job (Runway): reads the job
             again for a fresh URL. A 403 (the URL expired) calls it once and continues.
+        check: Judges that each answer is the variant asked for (its Content-Type, and
+            its first bytes before they are handed out); None checks nothing.
     """
 
     def __init__(
@@ -67,8 +70,10 @@ class BodyReader:
         *,
         raw: bool = False,
         locate: Callable[[], Awaitable[Request]] | None = None,
+        check: ContentCheck | None = None,
     ) -> None:
         self._videos = videos
+        self._check = check
         self._locate = locate
         self._transport: Transport = videos._session.transport()
         self._video_id = video_id
@@ -161,6 +166,12 @@ class BodyReader:
                 self._skip = self.done
         elif "Range" in headers:
             self.resumes += 1
+        if self._check is not None and plan.start == 0 and not self._skip:
+            try:
+                self._check.answer(plan.meta.content_type, request_id=plan.meta.request_id)
+            except ContentIntegrityError:
+                await self.aclose()
+                raise
 
     async def next_chunk(self) -> bytes | memoryview:
         """The next piece of the asset, ``b""`` once every byte has arrived.
@@ -197,6 +208,8 @@ class BodyReader:
                     continue
                 self._finished = True
                 await self.aclose()
+                if self._check is not None:
+                    self._check.end()
                 return b""
             if self._skip:
                 dropped = min(self._skip, len(chunk))
@@ -204,6 +217,13 @@ class BodyReader:
                 chunk = chunk[dropped:]
                 if not chunk:
                     continue
+            if self._check is not None:
+                try:
+                    self._check.feed(self.done, chunk)
+                except ContentIntegrityError:
+                    self.recycle(chunk)
+                    await self.aclose()
+                    raise
             self.done += len(chunk)
             expected_remaining(self.meta, self.done)
             return chunk

@@ -11,7 +11,10 @@ Invariants kept here:
 - ``download`` writes to a temporary file beside the target and renames it only
   when every declared byte arrived; on any failure or cancellation the temporary
   file is removed and the target is left as it was;
-- a 404 for content whose job has expired becomes :class:`~videoclient.VideoExpiredError`.
+- a 404 for content whose job has expired becomes :class:`~videoclient.VideoExpiredError`;
+- an answer that is not the variant asked for (:class:`~videoclient._sansio.contentcheck.
+  ContentCheck`) is a :class:`~videoclient.ContentIntegrityError` before its first byte is
+  handed out or written.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from .._io.disk import (
 from .._io.filewriter import FileWriter
 from .._sansio import validate as v
 from .._sansio.callbacks import notify
+from .._sansio.contentcheck import ContentCheck
 from .._sansio.display import downloads
 from .._sansio.http import Request, Response
 from .._sansio.models import Video, handle_of
@@ -97,7 +101,9 @@ class TransferOperations(VideoOperations):
             VideoExpiredError: The job's assets have expired (on entering the block).
             APIStatusError: The server refused (e.g. 409 while the job is not done).
             APIConnectionError: The connection failed and no retry was left.
-            ContentIntegrityError: The bytes did not add up to the declared length.
+            ContentIntegrityError: The bytes did not add up to the declared length, or
+                are not the variant asked for (an image for ``video``, a video for a
+                thumbnail: by Content-Type and by their first bytes).
 
         .. versionadded:: 0.1.0
         """
@@ -152,7 +158,15 @@ class TransferOperations(VideoOperations):
             else:
                 req = await locate()
         return BodyReader(
-            self, video_id, req, opts, options, on_restart=on_restart, raw=raw, locate=locate
+            self,
+            video_id,
+            req,
+            opts,
+            options,
+            on_restart=on_restart,
+            raw=raw,
+            locate=locate,
+            check=ContentCheck(variant, video_id),
         )
 
     @asynccontextmanager
@@ -221,7 +235,9 @@ class TransferOperations(VideoOperations):
             VideoExpiredError: The job's assets have expired.
             APIStatusError: The server refused (e.g. 409 while the job is not done).
             APIConnectionError: The connection failed and no retry was left.
-            ContentIntegrityError: The bytes did not add up to the declared length.
+            ContentIntegrityError: The bytes did not add up to the declared length, or
+                are not the variant asked for (an image for ``video``, a video for a
+                thumbnail: by Content-Type and by their first bytes).
 
         .. versionadded:: 0.1.0
         """
@@ -319,7 +335,8 @@ class TransferOperations(VideoOperations):
 
         Raises:
             VideoExpiredError: The job's assets have expired.
-            ContentIntegrityError: Fewer or more bytes arrived than Content-Length declared.
+            ContentIntegrityError: Fewer or more bytes arrived than Content-Length declared,
+                or they are not the variant asked for.
         """
         vid = _id_of(video_id)
         req = self._content_request(vid, variant)

@@ -10,7 +10,7 @@ mistakes in the caller's own arguments are plain :class:`ValueError` /
     │   ├── APIConnectionError        the request never got a complete answer
     │   │   └── APITimeoutError
     │   ├── APIResponseValidationError  the answer was not what the API promises
-    │   │   └── ContentIntegrityError   a download's bytes did not add up
+    │   │   └── ContentIntegrityError   a download's bytes did not add up, or are not what was asked
     │   └── APIStatusError            the server answered 4xx / 5xx
     │       ├── BadRequestError           400
     │       ├── AuthenticationError       401
@@ -148,7 +148,8 @@ class APIResponseValidationError(APIError):
 
 
 class ContentIntegrityError(APIResponseValidationError):
-    """Downloaded content did not match its declared length or range."""
+    """Downloaded content did not match its declared length or range, or is not the variant
+    asked for (a video where an image was asked, an HTML page where a video was)."""
 
 
 class APIStatusError(APIError):

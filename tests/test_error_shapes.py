@@ -70,6 +70,11 @@ def answer(body: Any, status: int = 400, **headers: str) -> Response:
             id="detail-list",
         ),
         pytest.param(
+            {"detail": [{"loc": ["body"], "msg": "Invalid JSON", "type": "value_error"}]},
+            ErrorReading("Invalid JSON", "value_error"),
+            id="detail-list-whole-body",
+        ),
+        pytest.param(
             {"detail": {"error": "Not allowed for this key"}},
             ErrorReading("Not allowed for this key"),
             id="detail-object",

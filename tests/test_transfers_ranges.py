@@ -11,7 +11,9 @@ from videoclient._sansio.ranges import (
     parse_content_range,
     plan_response,
     resume_headers,
+    same_asset,
     strong_etag,
+    strong_last_modified,
 )
 
 ETAG = '"v1"'
@@ -147,3 +149,84 @@ def test_more_bytes_than_declared_is_an_integrity_error() -> None:
 def test_unknown_total_expects_nothing_in_particular() -> None:
     """Without a declared total there is nothing to check against."""
     assert expected_remaining(ContentMeta(None, None, None, None), 5) is None
+
+
+# -- no ETag: Last-Modified pins a resume, or the download starts over ----------------------
+
+MODIFIED = "Tue, 01 Dec 2026 10:00:00 GMT"
+LATER = "Fri, 04 Dec 2026 20:00:00 GMT"
+BY_DATE = ContentMeta(1000, None, "video/mp4", None, MODIFIED)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        pytest.param({"last-modified": MODIFIED, "date": LATER}, MODIFIED, id="older-than-date"),
+        pytest.param({"last-modified": MODIFIED, "date": MODIFIED}, None, id="same-second"),
+        pytest.param({"last-modified": MODIFIED}, None, id="no-date"),
+        pytest.param({"last-modified": "yesterday", "date": LATER}, None, id="unreadable"),
+        pytest.param({"date": LATER}, None, id="none"),
+    ],
+)
+def test_only_a_strong_last_modified_can_pin_a_range(
+    headers: dict[str, str], expected: str | None
+) -> None:
+    """RFC 9110 8.8.2.2: Last-Modified is strong when at least a second older than Date."""
+    assert strong_last_modified(headers) == expected
+
+
+def test_without_an_etag_a_strong_last_modified_pins_the_resume() -> None:
+    """The first answer's Last-Modified becomes the If-Range; none of either asks for it all."""
+    plan = plan_response(
+        200,
+        {"content-length": "1000", "last-modified": MODIFIED, "date": LATER},
+        offset=0,
+        known=None,
+    )
+    assert plan.meta.last_modified == MODIFIED and plan.meta.etag is None
+    assert resume_headers(500, plan.meta) == {"Range": "bytes=500-", "If-Range": MODIFIED}
+    bare = plan_response(200, {"content-length": "1000", "date": LATER}, offset=0, known=None)
+    assert resume_headers(500, bare.meta) == {}
+
+
+@pytest.mark.parametrize(
+    ("headers", "unverified"),
+    [
+        pytest.param({"last-modified": MODIFIED, "date": LATER}, False, id="same-date"),
+        pytest.param(
+            {"last-modified": "Thu, 03 Dec 2026 10:00:00 GMT", "date": LATER}, True, id="newer-date"
+        ),
+        pytest.param({"date": LATER}, True, id="no-date-repeated"),
+    ],
+)
+def test_a_206_resumed_by_date_must_repeat_it(headers: dict[str, str], unverified: bool) -> None:
+    """A gateway may drop If-Range too: a 206 without the same Last-Modified is not appended."""
+    headers = {"content-range": "bytes 500-999/1000", **headers}
+    plan = plan_response(206, headers, offset=500, known=BY_DATE)
+    assert plan.unverified is unverified and not plan.restart
+
+
+def test_a_206_with_no_validator_known_is_unverified() -> None:
+    """A 206 for the middle of an asset that nothing pins cannot be appended."""
+    bare = ContentMeta(1000, None, "video/mp4", None)
+    plan = plan_response(206, {"content-range": "bytes 500-999/1000"}, offset=500, known=bare)
+    assert plan.unverified
+    with_etag = plan_response(206, {"content-range": "bytes 500-999/1000"}, offset=500, known=KNOWN)
+    assert not with_etag.unverified
+
+
+@pytest.mark.parametrize(
+    ("meta", "same"),
+    [
+        pytest.param(ContentMeta(1000, ETAG, None, None), True, id="same-etag"),
+        pytest.param(ContentMeta(1000, '"v2"', None, None), False, id="other-etag"),
+        pytest.param(ContentMeta(1000, None, None, None, MODIFIED), True, id="same-date-and-size"),
+        pytest.param(ContentMeta(999, None, None, None, MODIFIED), False, id="other-size"),
+        pytest.param(ContentMeta(1000, None, None, None), False, id="no-validator"),
+    ],
+)
+def test_same_asset_needs_a_validator(meta: ContentMeta, same: bool) -> None:
+    """A whole new answer is the same asset by its ETag, else by Last-Modified and length."""
+    known = KNOWN if meta.etag else BY_DATE
+    assert same_asset(known, meta) is same
+    assert not same_asset(ContentMeta(1000, None, None, None), meta)

@@ -1,10 +1,12 @@
 """One asset's body, read across as many responses as it takes, and the stream over it.
 
 :class:`BodyReader` survives a connection that breaks mid-body: it asks again for the
-rest (``Range`` + ``If-Range`` with the strong ETag) within the call's retry budget, and
-takes a 200 (the server ignored the range, or the asset changed) as the whole content
-again. The decisions are the pure :mod:`videoclient._sansio.ranges`; this module only
-drives them. ``stream_content``, ``download`` and ``download_content`` all read through it.
+rest (``Range`` + ``If-Range`` with the strong ETag, else a strong ``Last-Modified``)
+within the call's retry budget, and takes a 200 (the server ignored the range, or the
+asset changed) as the whole content again; without either validator it asks for the whole
+content, so two versions of an asset are never spliced. The decisions are the pure
+:mod:`videoclient._sansio.ranges`; this module only drives them. ``stream_content``,
+``download`` and ``download_content`` all read through it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ from .._sansio.errors import (
 )
 from .._sansio.http import Request
 from .._sansio.options import CallOptions
-from .._sansio.ranges import ContentMeta, expected_remaining, plan_response, resume_headers
+from .._sansio.ranges import (
+    ContentMeta,
+    expected_remaining,
+    plan_response,
+    resume_headers,
+    same_asset,
+)
 
 if TYPE_CHECKING:
     from .._io.receiver import BodyReceiver
@@ -142,6 +150,14 @@ class BodyReader:
         except BaseException:
             await stack.aclose()
             raise
+        if plan.unverified:
+            # Nothing shows the rest belongs to the same asset: take the whole asset again.
+            await stack.aclose()
+            log.debug("a resumed range of %s cannot be verified; starting over", self._req.shown)
+            self._use_ranges = False
+            self._attempt = resp.attempt + 1
+            await self._connect(known=known)
+            return
         self._attempt = resp.attempt
         self._stack, self._resp = stack, resp
         if not self.status:
@@ -154,11 +170,11 @@ class BodyReader:
             if self._on_restart is not None:
                 self.done = 0
                 await self._on_restart()
-            elif known is None or known.etag is None or plan.meta.etag != known.etag:
+            elif known is None or not same_asset(known, plan.meta):
                 await self.aclose()
                 raise ContentIntegrityError(
                     f"the content of {self._video_id} cannot be resumed: the server sent it "
-                    "whole again without the same ETag",
+                    "whole again without the same ETag (or Last-Modified and length)",
                     status_code=resp.status,
                     request_id=resp.headers.get("x-request-id"),
                 )

@@ -74,12 +74,12 @@ def _text(value: Any) -> str | None:
 
 
 def _where(loc: Any) -> str:
-    """A FastAPI ``loc`` (``["body", "size"]``) as ``size``; the ``body`` prefix says nothing."""
+    """A FastAPI ``loc`` (``["body", "size"]``) as ``size``; a bare ``["body"]`` as nothing."""
     if not isinstance(loc, list):
         return _text(loc) or ""
     parts = [str(p) for p in loc]
-    if len(parts) > 1 and parts[0] in ("body", "query", "path"):
-        parts = parts[1:]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]  # where the field was sent, not which field: said by the rest
     return ".".join(parts)
 
 

@@ -202,8 +202,9 @@ class TransferOperations(VideoOperations):
         The bytes go to a temporary file beside the target, which is renamed into place
         only when the byte count matches Content-Length (and the Content-Range totals).
         If the connection breaks mid-body, the download continues where it stopped
-        (``Range`` + ``If-Range`` with the ETag) within the call's ``max_retries``; if
-        the server answers the whole content instead, it starts over cleanly. On any
+        (``Range`` + ``If-Range`` with the ETag, else a strong ``Last-Modified``) within
+        the call's ``max_retries``; if the server answers the whole content instead, or
+        gave no validator, it starts over cleanly. On any
         failure or cancellation no partial file is left at the target and the
         temporary file is removed.
 

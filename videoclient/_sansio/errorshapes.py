@@ -4,15 +4,14 @@ Providers and the gateways in front of them wrap errors differently; each shape 
 read for its message (and code, param, type where it has them), so an error never says
 "no error message" while the body holds one:
 
-===========================================  =============================================
-``{"error": {"message", "type", "code"}}``    OpenAI (and Google, with ``status``)
-``{"error": "text"}``                         Runway, many proxies
-``{"detail": "text"}``                        FastAPI, fal, LiteLLM's own routes
-``{"detail": [{"loc", "msg", "type"}]}``      FastAPI / LiteLLM validation errors
-``{"title", "detail", "status", "type"}``     RFC 7807 problem details (Replicate)
-``{"message": "text", "code"}``               assorted APIs and load balancers
-``{"error": {"message": "litellm.X: ...{json}"}}``  LiteLLM re-wrapping the upstream's error
-===========================================  =============================================
+- an ``error`` object with ``message``, ``type``, ``param``, ``code``: OpenAI's, and Google's
+  (with ``status``); a gateway answers in it for any provider, so it is read for every one;
+- ``error`` as a string: Runway, many proxies;
+- ``detail`` as a string (FastAPI, fal, LiteLLM's own routes), or as a list of
+  ``loc``/``msg``/``type`` issues (FastAPI and LiteLLM validation errors);
+- RFC 7807 problem details, ``title`` / ``detail`` / ``status`` / ``type`` (Replicate);
+- a top-level ``message`` (and ``code``): assorted APIs and load balancers;
+- an ``error`` object whose message embeds another error: LiteLLM re-wrapping the upstream's.
 
 LiteLLM puts the upstream's whole error body (JSON, or a Python dict's repr) inside its own
 message; the upstream's message, code and type are taken from there when they can be read.

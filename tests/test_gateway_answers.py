@@ -124,8 +124,15 @@ async def test_stream_and_download_content_refuse_the_wrong_variant() -> None:
         assert len(await client.videos.download_content(video.id)) > 0
 
 
+def sync_pipe(client: VideoClient, video_id: str, variant: str, sink: list[bytes]) -> None:
+    """The blocking stream_content block, keeping each chunk it hands out."""
+    with client.videos.stream_content(video_id, variant=variant) as stream:
+        for chunk in stream:
+            sink.append(chunk)
+
+
 def test_the_blocking_client_refuses_the_wrong_variant_too(tmp_path: Path) -> None:
-    """VideoClient.download and download_content raise the same error and leave no file."""
+    """VideoClient.download, download_content and stream_content raise the same error."""
     cfg = EmulatorConfig(render_seconds=0.3, api_key=KEY, fps=8, gateway_quirks="ignore-variant")
     with Emulator(cfg).in_thread() as emu, VideoClient(KEY, base_url=emu.base_url) as client:
         video = client.videos.create(prompt="a paper boat", size="64x64", seconds=4)
@@ -135,6 +142,10 @@ def test_the_blocking_client_refuses_the_wrong_variant_too(tmp_path: Path) -> No
         with pytest.raises(ContentIntegrityError, match="thumbnail"):
             client.videos.download_content(video, variant="thumbnail")
         assert os.listdir(tmp_path) == []
+        chunks: list[bytes] = []
+        with pytest.raises(ContentIntegrityError, match="spritesheet"):
+            sync_pipe(client, video.id, "spritesheet", chunks)
+        assert chunks == []
 
 
 # -- a scripted server: octet-stream bodies, changing assets, Last-Modified ---------------------
@@ -146,6 +157,10 @@ OLD_DATE = email.utils.formatdate(1_700_000_000, usegmt=True)
 NEW_DATE = email.utils.formatdate(1_700_086_400, usegmt=True)
 
 
+#: One scripted answer: the asset, its Last-Modified (or None), and how it is sent.
+Action = tuple[bytes, str | None, str]
+
+
 class ChangingAsset:
     """``/v1/videos/{id}/content`` from a script: one action per request (the last repeats).
 
@@ -154,7 +169,7 @@ class ChangingAsset:
     ignore If-Range: a gateway that dropped it). No ETag is ever sent.
     """
 
-    def __init__(self, script: list[tuple[bytes, str | None, str]], content_type: str) -> None:
+    def __init__(self, script: list[Action], content_type: str) -> None:
         self.script = script
         self.content_type = content_type
         self.requests: list[dict[str, str]] = []
@@ -186,7 +201,7 @@ class ChangingAsset:
 
 @asynccontextmanager
 async def serving(
-    script: list[tuple[bytes, str | None, str]], content_type: str = "video/mp4"
+    script: list[Action], content_type: str = "video/mp4"
 ) -> AsyncIterator[tuple[ChangingAsset, AsyncVideoClient]]:
     srv = ChangingAsset(script, content_type)
     app = web.Application()
@@ -268,7 +283,7 @@ async def test_a_changed_asset_is_downloaded_whole_never_spliced(
     tmp_path: Path, sleeps: list[float], how: str
 ) -> None:
     """The asset changed after the break: a 200 starts over, a blind 206 is refused and re-asked."""
-    script = [(OLD, OLD_DATE, "cut"), (NEW, NEW_DATE, how), (NEW, NEW_DATE, "ok")]
+    script: list[Action] = [(OLD, OLD_DATE, "cut"), (NEW, NEW_DATE, how), (NEW, NEW_DATE, "ok")]
     async with serving(script) as (srv, client):
         path = await client.videos.download("video_1", tmp_path / "clip.mp4")
         assert path.read_bytes() == NEW

@@ -144,7 +144,7 @@ def answer(body: Any, status: int = 400, **headers: str) -> Response:
                 }
             },
             ErrorReading(
-                "Video 'video_9' not found", "video_not_found", "None", "invalid_request_error"
+                "Video 'video_9' not found", "video_not_found", None, "invalid_request_error"
             ),
             id="litellm-python-repr",
         ),
@@ -157,6 +157,30 @@ def answer(body: Any, status: int = 400, **headers: str) -> Response:
             },
             ErrorReading("litellm.APIConnectionError: upstream said {not json at all", "500"),
             id="litellm-unreadable-embed",
+        ),
+        pytest.param(
+            {
+                "error": {
+                    "code": 400,
+                    "message": "Provider returned error",
+                    "metadata": {
+                        "raw": json.dumps({"error": {"message": "seconds must be 4, 8 or 12"}}),
+                        "provider_name": "OpenAI",
+                    },
+                }
+            },
+            ErrorReading("Provider returned error: seconds must be 4, 8 or 12", "400"),
+            id="openrouter-metadata-raw",
+        ),
+        pytest.param(
+            {"error": {"message": "Provider returned error", "metadata": {"raw": "upstream 502"}}},
+            ErrorReading("Provider returned error: upstream 502"),
+            id="openrouter-raw-text",
+        ),
+        pytest.param(
+            {"error": {"message": "Not allowed", "type": "None", "param": "None", "code": "405"}},
+            ErrorReading("Not allowed", "405"),
+            id="litellm-proxy-none-strings",
         ),
         pytest.param(
             {"errors": [{"message": "prompt is too long"}, {"message": "seconds is invalid"}]},

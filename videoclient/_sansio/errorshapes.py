@@ -11,7 +11,8 @@ read for its message (and code, param, type where it has them), so an error neve
   ``loc``/``msg``/``type`` issues (FastAPI and LiteLLM validation errors);
 - RFC 7807 problem details, ``title`` / ``detail`` / ``status`` / ``type`` (Replicate);
 - a top-level ``message`` (and ``code``): assorted APIs and load balancers;
-- an ``error`` object whose message embeds another error: LiteLLM re-wrapping the upstream's.
+- an ``error`` object whose message embeds another error: LiteLLM re-wrapping the upstream's;
+  or whose ``metadata.raw`` holds the upstream's answer: OpenRouter's.
 
 LiteLLM puts the upstream's whole error body (JSON, or a Python dict's repr) inside its own
 message; the upstream's message, code and type are taken from there when they can be read.
@@ -65,11 +66,12 @@ class ErrorReading:
 
 
 def _text(value: Any) -> str | None:
-    """A field as text: None, empty and containers are no text."""
+    """A field as text: None, empty and containers are no text, nor LiteLLM's ``"None"``
+    (its proxy writes a missing type or param as the string)."""
     if value is None or isinstance(value, (Mapping, list)):
         return None
     text = str(value).strip()
-    return text or None
+    return None if text in ("", "None", "null") else text
 
 
 def _where(loc: Any) -> str:
@@ -163,6 +165,14 @@ def _error_object(err: Mapping[str, Any]) -> ErrorReading:
     )
     if reading.message is None and "detail" in err:
         reading = reading.fill(_detail(err["detail"]))
+    metadata = err.get("metadata")
+    raw = metadata.get("raw") if isinstance(metadata, Mapping) else None
+    if isinstance(raw, str) and raw.strip():
+        # OpenRouter: a generic message, with the upstream provider's answer in metadata.raw.
+        upstream = (_embedded(raw) if "{" in raw else None) or ErrorReading(raw.strip()[:300])
+        if upstream.message and upstream.message != reading.message:
+            joined = f"{reading.message}: {upstream.message}" if reading.message else None
+            return attrs.evolve(reading, message=joined or upstream.message)
     if reading.message and "{" in reading.message:
         inner = _embedded(reading.message)
         if inner is not None:

@@ -284,3 +284,19 @@ def test_the_error_names_its_status_and_request_id(
     text = str(err)
     assert text.startswith("HTTP 405: Method Not Allowed")
     assert (f"request_id={request_id}" in text) is (request_id is not None)
+
+
+@pytest.mark.parametrize("key", ["detail", "error", "message"])
+def test_a_body_nested_past_reason_is_no_message_not_a_crash(key: str) -> None:
+    """900 levels of {"detail": {"detail": ...}}: no RecursionError, the status still speaks."""
+    body = f'{{"{key}":' * 900 + '"deep"' + "}" * 900
+    err = OPENAI.status_error(answer(body.encode(), 400))
+    assert err.message == "HTTP 400 with no error message"
+
+
+def test_gateways_wrapping_gateways_are_unwrapped() -> None:
+    """An upstream error re-wrapped six times by LiteLLM-like gateways still gives its words."""
+    message = "the upstream's words"
+    for _ in range(6):
+        message = "litellm.APIError: " + json.dumps({"error": {"message": message}})
+    assert read_error({"error": {"message": message}}).message == "the upstream's words"

@@ -32,6 +32,8 @@ __all__ = ["ErrorReading", "read_error", "request_id_of"]
 
 #: How much of a gateway's message is searched for an embedded upstream error.
 _EMBED_LIMIT = 16 * 1024
+#: How deep errors inside errors are read (a gateway's, inside a gateway's...).
+_MAX_DEPTH = 8
 #: How many list entries (FastAPI issues, RFC 7807 invalid fields) make the message.
 _MAX_ITEMS = 5
 #: Headers that carry a request id, most specific first: OpenAI's, the generic one, and
@@ -101,14 +103,14 @@ def _issues(items: list[Any], text_keys: tuple[str, ...], where_keys: tuple[str,
     return "; ".join(parts)
 
 
-def _detail(detail: Any) -> ErrorReading:
+def _detail(detail: Any, depth: int) -> ErrorReading:
     """FastAPI's ``detail``: a string, a list of validation issues, or an object."""
     if isinstance(detail, list):
         first = detail[0] if detail and isinstance(detail[0], Mapping) else {}
         message = _issues(detail, ("msg", "message"), ("loc", "path", "field")) or None
         return ErrorReading(message, _text(first.get("type")), _where(first.get("loc")) or None)
     if isinstance(detail, Mapping):
-        return read_error(detail)
+        return _read(detail, depth + 1)
     return ErrorReading(_text(detail))
 
 
@@ -126,7 +128,7 @@ def _problem(body: Mapping[str, Any]) -> ErrorReading:
     return ErrorReading(message, _text(body.get("code")), None, kind)
 
 
-def _embedded(message: str) -> ErrorReading | None:
+def _embedded(message: str, depth: int) -> ErrorReading | None:
     """The upstream error a gateway wrote into its message, if one can be read there.
 
     Tried at each ``{`` (up to a few): as JSON, then as a Python literal (LiteLLM often
@@ -148,14 +150,14 @@ def _embedded(message: str) -> ErrorReading | None:
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 found = None
         if isinstance(found, Mapping):
-            inner = read_error(found)
+            inner = _read(found, depth + 1)
             if inner.message:
                 return inner
         start = text.find("{", start + 1)
     return None
 
 
-def _error_object(err: Mapping[str, Any]) -> ErrorReading:
+def _error_object(err: Mapping[str, Any], depth: int) -> ErrorReading:
     """OpenAI's ``error`` object (Google's too: its ``status`` is kept as the code)."""
     reading = ErrorReading(
         _text(err.get("message")),
@@ -164,17 +166,18 @@ def _error_object(err: Mapping[str, Any]) -> ErrorReading:
         _text(err.get("type")),
     )
     if reading.message is None and "detail" in err:
-        reading = reading.fill(_detail(err["detail"]))
+        reading = reading.fill(_detail(err["detail"], depth))
     metadata = err.get("metadata")
     raw = metadata.get("raw") if isinstance(metadata, Mapping) else None
     if isinstance(raw, str) and raw.strip():
         # OpenRouter: a generic message, with the upstream provider's answer in metadata.raw.
-        upstream = (_embedded(raw) if "{" in raw else None) or ErrorReading(raw.strip()[:300])
+        embedded = _embedded(raw, depth) if "{" in raw else None
+        upstream = embedded or ErrorReading(raw[:300].strip())
         if upstream.message and upstream.message != reading.message:
             joined = f"{reading.message}: {upstream.message}" if reading.message else None
             return attrs.evolve(reading, message=joined or upstream.message)
     if reading.message and "{" in reading.message:
-        inner = _embedded(reading.message)
+        inner = _embedded(reading.message, depth)
         if inner is not None:
             # The upstream's words and codes; the gateway's own fill the gaps.
             return inner.fill(reading)
@@ -186,24 +189,29 @@ def read_error(body: Any) -> ErrorReading:
 
     Never raises; a body in no known shape gives an empty :class:`ErrorReading`.
     """
-    if not isinstance(body, Mapping):
+    return _read(body, 0)
+
+
+def _read(body: Any, depth: int) -> ErrorReading:
+    """:func:`read_error` of a body found ``depth`` levels inside another one."""
+    if not isinstance(body, Mapping) or depth > _MAX_DEPTH:
         return ErrorReading()
     err = body.get("error")
     if isinstance(err, Mapping):
-        return _error_object(err)
+        return _error_object(err, depth)
     top = ErrorReading(
         None, _text(body.get("code")), _text(body.get("param")), _text(body.get("type"))
     )
     if isinstance(err, str) and err.strip():
-        embedded = _embedded(err) if "{" in err else None
+        embedded = _embedded(err, depth) if "{" in err else None
         return (embedded or ErrorReading(err.strip())).fill(top)
     if "title" in body:
         return _problem(body)
     if "detail" in body:
-        return _detail(body["detail"]).fill(top)
+        return _detail(body["detail"], depth).fill(top)
     message = _text(body.get("message")) or _text(body.get("msg"))
     if message is not None:
-        if "{" in message and (embedded := _embedded(message)) is not None:
+        if "{" in message and (embedded := _embedded(message, depth)) is not None:
             return embedded.fill(top)
         return ErrorReading(message).fill(top)
     if isinstance(body.get("errors"), list):  # {"errors": [{"message": ...}]}

@@ -10,6 +10,8 @@ scripted server in this module. No test sleeps for real between retries or polls
 from __future__ import annotations
 
 import email.utils
+import json
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -111,6 +113,20 @@ async def test_a_gateway_that_ignores_the_variant_saves_nothing(tmp_path: Path) 
         assert path.read_bytes() == await emu.asset_bytes(video.id)
 
 
+async def test_a_refused_download_is_no_error_of_the_emulator(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The client hangs up on the wrong content mid-body: the emulator logs no traceback."""
+    async with running(gateway_quirks="ignore-variant") as (_emu, client):
+        video = await finished(client)
+        with caplog.at_level(logging.ERROR, logger="videoclient.emulator"):
+            for _ in range(3):
+                with pytest.raises(ContentIntegrityError):
+                    await client.videos.download_content(video.id, variant="thumbnail")
+            await client.videos.download_content(video.id)  # the served ones have all ended
+    assert not [r for r in caplog.records if r.name.startswith("videoclient.emulator")]
+
+
 async def test_stream_and_download_content_refuse_the_wrong_variant() -> None:
     """stream_content fails on entering its block (no chunk handed out); download_content too."""
     async with running(gateway_quirks="ignore-variant") as (_emu, client):
@@ -146,6 +162,29 @@ def test_the_blocking_client_refuses_the_wrong_variant_too(tmp_path: Path) -> No
         with pytest.raises(ContentIntegrityError, match="spritesheet"):
             sync_pipe(client, video.id, "spritesheet", chunks)
         assert chunks == []
+
+
+def test_the_cli_says_what_came_instead_and_keeps_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`videoclient download --variant thumbnail` through the gateway: exit 3, both kinds named."""
+    from click.testing import CliRunner
+
+    from videoclient.cli._app import cli
+
+    cfg = EmulatorConfig(render_seconds=0.2, api_key=KEY, gateway_quirks="ignore-variant")
+    monkeypatch.chdir(tmp_path)
+    with Emulator(cfg).in_thread() as emu:
+        env = {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": emu.base_url}
+        runner = CliRunner()
+        made = runner.invoke(cli, ["--json", "create", "a kite", "--size", "64x64",
+                                   "--poll-interval", "0.05", "--wait"], env=env)  # fmt: skip
+        assert made.exit_code == 0, made.output
+        video_id = json.loads(made.stdout)["id"]
+        result = runner.invoke(cli, ["download", video_id, "--variant", "thumbnail"], env=env)
+    assert result.exit_code == 3, result.output
+    assert "thumbnail" in result.stderr and "video/mp4" in result.stderr
+    assert os.listdir(tmp_path) == []
 
 
 # -- a scripted server: octet-stream bodies, changing assets, Last-Modified ---------------------

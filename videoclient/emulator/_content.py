@@ -98,14 +98,19 @@ async def send_asset(
     # A truncated answer stops half-way (at least one byte short) and drops the connection.
     stop = start + (end - start) // 2 if truncate else end
     offset = start
-    while offset < stop:
-        chunk = await loop.run_in_executor(
-            None, _read, asset.path, offset, min(CHUNK, stop - offset)
-        )
-        if not chunk:
-            break
-        await response.write(chunk)
-        offset += len(chunk)
+    try:
+        while offset < stop:
+            chunk = await loop.run_in_executor(
+                None, _read, asset.path, offset, min(CHUNK, stop - offset)
+            )
+            if not chunk:
+                break
+            await response.write(chunk)
+            offset += len(chunk)
+    except ConnectionResetError:
+        # The client hung up mid-body (it had what it needed, or refused what came): not
+        # the server's error, and nothing more to send.
+        return response
     if truncate:
         if request.transport is not None:
             request.transport.close()

@@ -206,6 +206,15 @@ def test_a_206_resumed_by_date_must_repeat_it(headers: dict[str, str], unverifie
     assert plan.unverified is unverified and not plan.restart
 
 
+def test_a_206_of_another_date_and_length_is_unverified_not_an_error() -> None:
+    """Resumed by date, a 206 of a changed (longer) asset is asked for whole; same date, it raises."""
+    other = {"content-range": "bytes 500-1499/1500", "date": LATER}
+    changed = {**other, "last-modified": "Thu, 03 Dec 2026 10:00:00 GMT"}
+    assert plan_response(206, changed, offset=500, known=BY_DATE).unverified
+    with pytest.raises(ContentIntegrityError, match="later answer says 1500"):
+        plan_response(206, {**other, "last-modified": MODIFIED}, offset=500, known=BY_DATE)
+
+
 def test_a_206_with_no_validator_known_is_unverified() -> None:
     """A 206 for the middle of an asset that nothing pins cannot be appended."""
     bare = ContentMeta(1000, None, "video/mp4", None)

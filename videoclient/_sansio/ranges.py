@@ -217,16 +217,18 @@ def plan_response(
         if total is None and known is not None:
             total = known.total
         if known is not None:
-            if known.total is not None and total is not None and total != known.total:
-                raise broken(f"the content is {known.total} bytes, but a later answer says {total}")
-            if known.etag is not None and etag is not None and etag != known.etag:
-                raise broken("the content changed while it was being downloaded (ETag differs)")
-            # Resumed by Last-Modified alone: only the same date shows it is the same asset.
+            # Resumed by Last-Modified alone: only the same date shows it is the same asset
+            # (another date and length is another asset: asked for whole, not an error).
             unverified = (
                 start > 0
                 and known.etag is None
                 and (known.last_modified is None or modified != known.last_modified)
             )
+            resized = known.total is not None and total is not None and total != known.total
+            if resized and not unverified:
+                raise broken(f"the content is {known.total} bytes, but a later answer says {total}")
+            if known.etag is not None and etag is not None and etag != known.etag:
+                raise broken("the content changed while it was being downloaded (ETag differs)")
             etag = known.etag if etag is None else etag
             modified = known.last_modified if modified is None else modified
         else:

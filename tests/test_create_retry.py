@@ -88,7 +88,7 @@ def test_the_message_says_a_job_may_exist_and_what_was_done() -> None:
     error.mark_job_may_exist("twice")  # said once
     assert error.job_may_exist is True
     assert str(error) == (
-        "500: boom (the create may have reached the server: a job may exist; it was not sent "
+        "HTTP 500: boom (the create may have reached the server: a job may exist; it was not sent "
         "again (runway does not deduplicate creates): look for the job before creating another)"
     )
     chosen = creates.doubt_reason("openai", "conservative", deduplicates=True, resent=False)

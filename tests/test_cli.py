@@ -516,3 +516,29 @@ def test_serve_runs_the_emulator_until_interrupted(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
     assert proc.returncode == 0
+
+
+def test_serve_gateway_quirks_alone_plays_every_quirk(run: Any) -> None:
+    """`videoclient serve --gateway-quirks` with no value is every quirk (as the README says):
+    the list route then answers 400; a shape that does not exist is a usage error."""
+    assert run("serve", "--gateway-error-shape", "nope").exit_code == 2
+    assert run("serve", "--gateway-quirks", "no-such-quirk").exit_code == 2
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--port", "0", "--gateway-quirks"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().decode()
+        match = re.search(r"serving (http://\S+/v1)", line)
+        assert match, line + (proc.stderr.read().decode() if proc.stderr else "")
+        listed = subprocess.run(
+            [*CLI, "--base-url", match.group(1), "--api-key", "sk-any", "list"],
+            capture_output=True,
+            timeout=60,
+        )
+        assert listed.returncode == 3 and b"refuse-list" in listed.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)

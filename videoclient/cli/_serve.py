@@ -62,13 +62,21 @@ def _emulator_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         else:
             convert = action.type or str
             kind = getattr(convert, "__name__", "value").lstrip("_")
+            extra: dict[str, Any] = {}
+            if action.nargs == "?":  # the flag alone means its const (--gateway-quirks: all)
+                extra = {"is_flag": False, "flag_value": action.const}
             option = click.option(
                 *action.option_strings,
                 action.dest,
-                type=_ArgparseType(convert, kind),  # type: ignore[arg-type]
+                type=(
+                    click.Choice(list(action.choices))
+                    if action.choices is not None
+                    else _ArgparseType(convert, kind)  # type: ignore[arg-type]
+                ),
                 default=None,
                 metavar=action.metavar or action.dest.upper(),
                 help=help_text,
+                **extra,
             )
         fn = option(fn)
     return fn

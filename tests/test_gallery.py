@@ -150,3 +150,34 @@ def test_the_sheet_renders_in_a_real_browser(sheet: Path, tmp_path: Path) -> Non
     colourful = sum(1 for r, g, b in pixels if max(r, g, b) - min(r, g, b) > 60)
     assert drawn > len(pixels) * 0.05  # cards, text and pictures, not a blank page
     assert colourful > 20000  # the pictures (about 50,000 pixels), not only coloured text
+
+
+async def test_thumbnails_are_asked_of_each_lines_own_provider(tmp_path: Path) -> None:
+    """A Runway line's thumbnail is not asked of the OpenAI client (a 404 it hid), nor of
+    Runway (which has none): only the OpenAI line's thumbnail is fetched."""
+    import attrs
+
+    from videoclient import AsyncVideoClient
+    from videoclient.batch import BatchRequest
+    from videoclient.cli._gallery import Sheet
+
+    cfg = EmulatorConfig(render_seconds=0.2, api_key="k", fps=8)
+    async with (
+        Emulator(cfg) as emu,
+        AsyncVideoClient("k", base_url=emu.base_url) as openai,
+        AsyncVideoClient.runway("k", base_url=emu.runway_base_url) as runway,
+    ):
+        ours = await openai.videos.create_and_poll(prompt="o", size="64x64", seconds=1)
+        theirs = await runway.videos.create_and_poll(
+            prompt="r", size="1280x720", seconds=2, poll_interval=0.05
+        )
+        requests = [BatchRequest(prompt="o"), BatchRequest(prompt="r", provider="runway")]
+        sheet = Sheet(tmp_path, requests, "t")
+        for n, video in ((1, ours), (2, theirs)):
+            card = sheet.cards[n]
+            sheet.cards[n] = attrs.evolve(card, status="completed", video_id=video.id)
+        before = emu.count()
+        await sheet.fetch_thumbnails(openai, {"runway": runway})
+        thumbs = sorted(p.name for p in tmp_path.glob("*.thumbnail.*"))
+        assert thumbs == [sheet.cards[1].output.rsplit(".", 1)[0] + ".thumbnail.webp"]
+        assert emu.count() == before + 1  # the OpenAI thumbnail, and nothing else

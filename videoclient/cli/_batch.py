@@ -182,7 +182,7 @@ def batch(
                 resend_uncertain=resend_uncertain,
             )
         if sheet is not None:
-            await sheet.fetch_thumbnails(client)
+            await sheet.fetch_thumbnails(client, others)
         return summary
 
     try:

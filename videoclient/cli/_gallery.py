@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import anyio
@@ -48,6 +48,8 @@ class Sheet:
             )
             for n, (r, name) in enumerate(zip(requests, names, strict=True), start=1)
         }
+        #: The provider each line names (None: the batch's own client's).
+        self.providers = {n: r.provider for n, r in enumerate(requests, start=1)}
         self._written = 0.0
 
     def __call__(self, event: BatchEvent) -> None:
@@ -78,8 +80,15 @@ class Sheet:
             return write_gallery(self.out_dir, list(self.cards.values()), title=self.title)
         return None
 
-    async def fetch_thumbnails(self, client: AsyncVideoClient) -> None:
-        """Download the thumbnail of every finished line that has none yet, then rewrite."""
+    async def fetch_thumbnails(
+        self, client: AsyncVideoClient, others: Mapping[str, AsyncVideoClient] | None = None
+    ) -> None:
+        """Download the thumbnail of every finished line that has none yet, then rewrite.
+
+        Each line's thumbnail is asked of its own provider's client (``others``, by name);
+        a provider with no thumbnails (Runway, Vertex) is asked nothing.
+        """
+        clients = {client.provider: client, **(others or {})}
         todo = [
             c
             for c in self.cards.values()
@@ -92,9 +101,12 @@ class Sheet:
         async def one(card: Card) -> None:
             async with limit:
                 assert card.video_id is not None
+                own = clients.get(self.providers.get(card.line) or client.provider)
+                if own is None:
+                    return
                 with contextlib.suppress(VideoClientError, OSError, ValueError):
                     target = self.out_dir / thumbnail_name(card.output)
-                    await client.videos.download(card.video_id, target, variant="thumbnail")
+                    await own.videos.download(card.video_id, target, variant="thumbnail")
 
         async with anyio.create_task_group() as tg:
             for card in todo:

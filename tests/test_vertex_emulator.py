@@ -122,18 +122,61 @@ async def test_a_gcs_result_explains_the_bucket(tmp_path: Path) -> None:
         assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("kept", [True, False], ids=["the-polls-answer", "fetched-again"])
 async def test_a_broken_inline_video_leaves_no_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kept: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Base64 that ends mid-group: an error, and neither the target nor a temp file remains."""
+    """Base64 that ends mid-group: an error, and neither the target nor a temp file remains
+    (decoded from the poll's kept answer, or from the operation fetched again)."""
     import videoclient.emulator.protocols.vertex as emu_vertex
 
-    async with running() as (_, client):
+    broken = "QUJD" * 100 + "QU"
+    async with running() as (emu, client):
+        if kept:
+            monkeypatch.setattr(emu_vertex, "_b64", lambda path: broken)
         video = await done(client)
-        monkeypatch.setattr(emu_vertex, "_b64", lambda path: "QUJD" * 100 + "QU")
-        with pytest.raises(APIResponseValidationError, match="mid-group"):
-            await client.videos.download(video, tmp_path / "x.mp4")
+        monkeypatch.setattr(emu_vertex, "_b64", lambda path: broken)
+        async with AsyncVideoClient.vertex(KEY, base_url=emu.url) as other:
+            downloader = client if kept else other  # the other client never saw the answer
+            with pytest.raises(APIResponseValidationError, match="mid-group"):
+                await downloader.videos.download(video, tmp_path / "x.mp4")
         assert os.listdir(tmp_path) == []
+
+
+async def test_the_download_after_the_poll_that_saw_done_sends_nothing(tmp_path: Path) -> None:
+    """The finished poll's answer is decoded into the file: no second fetch of the operation.
+
+    It is used once: a second download (or stream_content) fetches the operation again."""
+    async with running() as (emu, client):
+        video = await done(client)
+        expected = await emu.asset_bytes(video.id.rpartition("/")[2])
+        sent = emu.count()
+        path = await client.videos.download(video, tmp_path / "a.mp4")
+        assert emu.count() == sent and path.read_bytes() == expected
+        assert os.listdir(tmp_path) == ["a.mp4"]
+        async with client.videos.stream_content(video.id) as stream:
+            assert b"".join([c async for c in stream]) == expected
+        assert emu.count() == sent + 1
+        again = await client.videos.retrieve(video.id)  # a retrieve that sees done keeps it too
+        assert await client.videos.download_content(again) == expected
+        assert emu.count() == sent + 2
+
+
+async def test_only_two_fresh_answers_are_kept() -> None:
+    """A client keeps the two newest finished answers, each for a minute (virtual time)."""
+    with clock.use(TestClock(("poll",), cap=0.05)) as fake:
+        async with running() as (emu, client):
+            jobs = [await client.videos.create(prompt=f"k{i}", seconds=4) for i in range(3)]
+            got = [await client.videos.poll(j, poll_interval=FAST, timeout=20) for j in jobs]
+            sent = emu.count()
+            assert await client.videos.download_content(got[0])  # the oldest: fetched
+            assert emu.count() == sent + 1
+            assert await client.videos.download_content(got[2])  # the newest: kept
+            assert emu.count() == sent + 1
+            fake.offset += 61.0
+            assert await client.videos.download_content(got[1])  # kept, but stale now
+            assert emu.count() == sent + 2
+            assert len(client.videos._session.answers) == 0
 
 
 @pytest.mark.parametrize(

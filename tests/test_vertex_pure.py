@@ -21,7 +21,7 @@ from videoclient._sansio.adapter import require
 from videoclient._sansio.config import ClientConfig, Secret
 from videoclient._sansio.files import PendingFile
 from videoclient._sansio.http import Response
-from videoclient._sansio.inline import InlineField
+from videoclient._sansio.inline import ANSWER_TTL, MAX_ANSWERS, InlineField, RecentAnswers
 
 EXPRESS = VertexProvider()
 PROJECT = VertexProvider("my-proj", "us-central1")
@@ -239,3 +239,55 @@ def test_broken_base64_is_an_error() -> None:
         InlineField("f").feed(b'{"f": "ab!d"}')
     with pytest.raises(ValueError, match="mid-group"):
         InlineField("f").feed(b'{"f": "abcde"}')
+
+
+def test_a_kept_answer_is_handed_out_once_while_fresh() -> None:
+    """RecentAnswers: take() gives the kept body once, and nothing after ANSWER_TTL."""
+    answers = RecentAnswers()
+    answers.keep("op1", b"body-1", now=100.0)
+    assert answers.take("op2", now=100.0) is None
+    assert answers.take("op1", now=100.0 + ANSWER_TTL - 0.5) == b"body-1"
+    assert answers.take("op1", now=100.0) is None  # taken: the next download fetches again
+    answers.keep("op1", b"old", now=100.0)
+    answers.keep("op1", b"new", now=101.0)  # the same job polled again: the newer answer
+    assert answers.take("op1", now=101.0) == b"new"
+    answers.keep("op1", b"stale", now=100.0)
+    assert answers.take("op1", now=100.0 + ANSWER_TTL) is None and len(answers) == 0
+
+
+def test_at_most_two_answers_are_kept() -> None:
+    """The newest MAX_ANSWERS (2) answers are kept; an older or stale one is dropped on keep."""
+    answers = RecentAnswers()
+    for i in range(MAX_ANSWERS + 1):
+        answers.keep(f"op{i}", f"body-{i}".encode(), now=float(i))
+    assert len(answers) == MAX_ANSWERS and answers.take("op0", now=3.0) is None
+    answers.keep("late", b"x", now=2.0 + ANSWER_TTL)  # op1 and op2 have gone stale meanwhile
+    assert len(answers) == 1 and answers.take("op2", now=2.0) is None
+    answers.clear()
+    assert answers.take("late", now=2.0 + ANSWER_TTL) is None and len(answers) == 0
+
+
+def test_inline_sizes_are_counted_without_copying_the_value() -> None:
+    """strip_inline gives each video's decoded size (escapes and padding counted in place)."""
+    from videoclient._providers.vertex.protocol import strip_inline
+
+    data = os.urandom(1000)  # 1000 bytes: base64 ends in "=="
+    value = base64.b64encode(data).replace(b"/", b"\\/")
+    doc = b'{"a":{"bytesBase64Encoded": "' + value + b'"},"b":{"bytesBase64Encoded":"QUI="}}'
+    stripped, sizes = strip_inline(doc)
+    assert sizes == [1000, 2]
+    assert json.loads(stripped) == {
+        "a": {"bytesBase64Encoded": ""},
+        "b": {"bytesBase64Encoded": ""},
+    }
+
+
+@pytest.mark.parametrize("step", [3, 4096, 10**7])
+def test_a_value_split_in_odd_places_decodes_from_a_memoryview(step: int) -> None:
+    """Pieces cut mid-group and mid-escape decode the same; a whole piece needs no copy."""
+    data = os.urandom(3 * 4096 + 1)
+    value = base64.b64encode(data).replace(b"/", b"\\/")
+    doc = b'{"f" :\n "' + value + b'"}'
+    field = InlineField("f")
+    out = b"".join(field.feed(doc[i : i + step]) for i in range(0, len(doc), step))
+    assert out == data and field.closed and field.around() == b'{"f" :\n ""}'

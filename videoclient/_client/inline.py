@@ -7,6 +7,10 @@ each piece to its temporary file, so no more than one piece and the reader's buf
 A broken answer is asked for again whole (the answer is a POST's: it has no byte ranges) and
 decoding starts over. An answer with no inline video is read as the job, whose provider
 says why (still running, failed, filtered, written to the caller's bucket).
+
+When the poll that saw the operation ``done`` has just read that answer (kept, bounded,
+in the session's :class:`~videoclient._sansio.inline.RecentAnswers`), it is decoded from
+memory instead, in the same :data:`PIECE`-sized pieces, and nothing is sent.
 """
 
 from __future__ import annotations
@@ -25,7 +29,39 @@ from .body import BodyReader
 if TYPE_CHECKING:
     from .operations import VideoOperations
 
-__all__ = ["InlineReader"]
+__all__ = ["PIECE", "InlineReader"]
+
+#: Bytes of a kept answer decoded at a time (the bounded buffer beside the decoded piece).
+PIECE = 1024 * 1024
+
+
+class _KeptAnswer:
+    """A kept answer read in pieces: the part of :class:`BodyReader` that InlineReader uses."""
+
+    resumes = 0
+
+    def __init__(self, body: bytes) -> None:
+        self._body: bytes | None = body
+        self._at = 0
+        self.status = 200
+        self.headers: Mapping[str, str] = {}
+        self.meta = ContentMeta(None, None, "application/json", None)
+
+    async def open(self) -> None:
+        """Nothing to send."""
+
+    async def next_chunk(self) -> bytes:
+        body = self._body
+        if body is None:
+            return b""
+        piece = body[self._at : self._at + PIECE]
+        self._at += len(piece)
+        if self._at >= len(body):
+            self._body = None  # let the answer go as soon as its last piece is out
+        return piece
+
+    async def aclose(self) -> None:
+        self._body = None
 
 
 class InlineReader:
@@ -41,14 +77,19 @@ class InlineReader:
         options: Mapping[str, Any],
         on_restart: Callable[[], Awaitable[None]] | None,
         field: str,
+        kept: bytes | None = None,
     ) -> None:
         self._videos = videos
         self._video_id = video_id
         self._variant = variant
         self._field = InlineField(field)
         self._on_restart = on_restart
-        self._body = BodyReader(videos, video_id, req, opts, options, on_restart=self._restart)
-        self._body._use_ranges = False  # a POST's answer: asked for whole again after a break
+        self._body: BodyReader | _KeptAnswer
+        if kept is not None:
+            self._body = _KeptAnswer(kept)
+        else:
+            self._body = BodyReader(videos, video_id, req, opts, options, on_restart=self._restart)
+            self._body._use_ranges = False  # a POST's answer: asked for whole again after a break
         self.done = 0
         self.meta = ContentMeta(None, None, "video/mp4", None)
         self.status = 0

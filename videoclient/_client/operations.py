@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._io import clock
 from .._io.inputs import resolve_off_loop
 from .._sansio.errors import (
     APIResponseValidationError,
@@ -59,9 +60,13 @@ class VideoOperations:
             req = await resolve_off_loop(req)  # reads the caller's files in a worker thread
         resp = await transport.send(req, opts)
         record(resp)
-        return session.provider.parse(
-            resp, cls, method=req.method, url=session.base_url + "/" + req.path
-        )
+        provider = session.provider
+        result = provider.parse(resp, cls, method=req.method, url=session.base_url + "/" + req.path)
+        if provider.content_inline is not None and cls is Video and result.status == "completed":
+            # The answer carries the video inline: the download that follows decodes it
+            # from here instead of fetching the operation (and its video) again.
+            session.answers.keep(result.id, resp.body, clock.now())
+        return result
 
     async def _create(self, req: Request, cls: type[Any], options: Mapping[str, Any]) -> Any:
         """:meth:`_call` for a request that makes a job (or a character): the create-retry

@@ -15,6 +15,7 @@ from .._io import clock
 from .._sansio.adapter import Provider, require
 from .._sansio.config import ClientConfig
 from .._sansio.errors import APIConnectionError
+from .._sansio.inline import RecentAnswers
 from .._sansio.loops import LoopWatch
 from .._sansio.options import CallOptions, resolve_options
 
@@ -27,6 +28,9 @@ __all__ = ["Session"]
 class Session:
     """The configuration, its resolved default options, the provider and the transport.
 
+    ``answers`` holds the last finished answers of a provider whose content comes inline
+    (Vertex), for the download that follows the poll which read them.
+
     The transport (and with it aiohttp) is created on the first request, inside the
     running event loop; once the session is closed it is never created again.
     """
@@ -34,6 +38,7 @@ class Session:
     __slots__ = (
         "_loops",
         "_transport",
+        "answers",
         "closed",
         "config",
         "default_options",
@@ -47,6 +52,7 @@ class Session:
         # Most calls pass no options: their CallOptions (frozen) is worked out once.
         self.default_options = resolve_options(config, {})
         self.closed = False
+        self.answers = RecentAnswers()
         self._transport: Transport | None = None
         guard = config.loop_guard
         self._loops = LoopWatch(guard) if guard is not None else None
@@ -100,11 +106,13 @@ class Session:
     def abandon(self) -> None:
         """In a forked child: unusable from now on, without closing the parent's connections."""
         self.closed = True
+        self.answers.clear()
         if self._transport is not None:
             self._transport.abandon()
 
     async def close(self) -> None:
         """Close the HTTP session; idempotent."""
         self.closed = True
+        self.answers.clear()
         if self._transport is not None:
             await self._transport.close()

@@ -26,6 +26,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
+from .._io import clock
 from .._io.disk import (
     check_output,
     default_filename,
@@ -148,7 +149,11 @@ class TransferOperations(VideoOperations):
         and an asset inline in a JSON answer (Vertex) is decoded as it streams."""
         field = self._session.provider.content_inline
         if field is not None:
-            return InlineReader(self, video_id, variant, req, opts, options, on_restart, field)
+            # The answer of the poll that saw the job done, if it is fresh: nothing is sent.
+            kept = self._session.answers.take(video_id, clock.now())
+            return InlineReader(
+                self, video_id, variant, req, opts, options, on_restart, field, kept
+            )
         locate = self._refresher(video_id, variant, options)
         if locate is not None:
             # A finished job the caller passed names its asset already: no second read

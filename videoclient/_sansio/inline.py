@@ -6,20 +6,37 @@ out the decoded bytes of each piece, so a download holds one piece at a time ins
 the JSON, its string and the decoded copy. The rest of the JSON (outside the value) is
 kept, up to a bound, to read the operation when it holds no video.
 
-Pure: bytes in, bytes out.
+:class:`RecentAnswers` keeps the last finished operations' answers for a short while, so
+the download that follows the poll which saw ``done`` decodes that answer instead of asking
+for the operation again.
+
+Pure: bytes in, bytes out (times are passed in).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import sys
+from collections import OrderedDict
 
-__all__ = ["MAX_OUTSIDE", "InlineField"]
+__all__ = ["ANSWER_TTL", "MAX_ANSWERS", "MAX_OUTSIDE", "InlineField", "RecentAnswers"]
 
 #: JSON kept outside the base64 value (enough for any operation's metadata and errors).
 MAX_OUTSIDE = 1024 * 1024
 
 _SPACE = b" \t\r\n"
+
+if sys.version_info >= (3, 11):
+
+    def _decode(data: bytes | memoryview) -> bytes:
+        """Strict base64 (what ``b64decode(validate=True)`` does), read in place."""
+        return binascii.a2b_base64(data, strict_mode=True)
+
+else:  # pragma: no cover - 3.10 has no strict_mode; b64decode would copy a memoryview
+
+    def _decode(data: bytes | memoryview) -> bytes:
+        return base64.b64decode(bytes(data), validate=True)
 
 
 class InlineField:
@@ -65,65 +82,126 @@ class InlineField:
     def feed(self, data: bytes) -> bytes:
         """The decoded bytes that ``data`` (the next piece of the answer) completes.
 
+        The piece is read in place (by offsets and a memoryview): a piece that holds the
+        whole value is decoded without being copied first.
+
         Raises:
             ValueError: The value is not valid base64 (or uses a JSON escape besides ``\\/``).
         """
         if self.closed:
             self._keep(data)
             return b""
+        start = 0
         if not self.found:
-            data = self._find(data)
+            data, start = self._find(data)
             if not self.found:
                 return b""
         if self._slash:
-            data, self._slash = self._slash + data, b""
-        end = data.find(b'"')
-        value, rest = (data, b"") if end < 0 else (data[:end], data[end:])
-        if end < 0 and value.endswith(b"\\"):
-            value, self._slash = value[:-1], b"\\"  # half of a "\/" split across pieces
-        if b"\\" in value:
-            value = value.replace(b"\\/", b"/")
+            data, start, self._slash = self._slash + data[start:], 0, b""
+        end = data.find(b'"', start)
+        stop = len(data) if end < 0 else end
+        if end < 0 and stop > start and data[stop - 1] == 0x5C:  # "\"
+            stop, self._slash = stop - 1, b"\\"  # half of a "\/" split across pieces
+        value: bytes | memoryview
+        if data.find(b"\\", start, stop) >= 0:
+            value = data[start:stop].replace(b"\\/", b"/")
             if b"\\" in value:
                 raise ValueError("the inline video's base64 holds a JSON escape")
-        chunk = self._carry + value if self._carry else value
-        whole = len(chunk) - len(chunk) % 4
-        self._carry = chunk[whole:]
+        else:
+            value = memoryview(data)[start:stop]
+        if self._carry:
+            value = self._carry + value
+        whole = len(value) - len(value) % 4
+        self._carry = bytes(value[whole:])
         try:
-            out = base64.b64decode(chunk[:whole], validate=True) if whole else b""
+            out = _decode(value[:whole]) if whole else b""
         except binascii.Error as exc:
             raise ValueError(f"the inline video is not valid base64: {exc}") from None
         if end >= 0:
             if self._carry:
                 raise ValueError("the inline video's base64 ends mid-group")
             self.closed = True
-            self._keep(rest)
+            self._keep(data[end:])
         self.decoded += len(out)
         return out
 
-    def _find(self, data: bytes) -> bytes:
-        """Look for the key (and then ``: "``); return what follows the opening quote."""
-        buf = self._scan + data
+    def _find(self, data: bytes) -> tuple[bytes, int]:
+        """Look for the key (and then ``: "``): the buffer and where the value starts in it."""
+        buf = self._scan + data if self._scan else data
+        pos = 0
         if not self._after_key:
             at = buf.find(self._key)
             if at < 0:
-                keep = len(self._key) - 1  # a key split across two pieces
-                self._keep(buf[: max(0, len(buf) - keep)])
-                self._scan = buf[max(0, len(buf) - keep) :]
-                return b""
-            self._keep(buf[: at + len(self._key)])
-            buf = buf[at + len(self._key) :]
+                keep = max(0, len(buf) - (len(self._key) - 1))  # a key split across two pieces
+                self._keep(buf[:keep])
+                self._scan = buf[keep:]
+                return buf, len(buf)
+            pos = at + len(self._key)
+            self._keep(buf[:pos])
             self._after_key = True
             self._scan = b""
-        for i, byte in enumerate(buf):
+        for i in range(pos, len(buf)):
+            byte = buf[i]
             if byte in _SPACE:
                 continue
             if byte == 0x3A and not self._colon:  # ":"
                 self._colon = True
                 continue
             if byte == 0x22 and self._colon:  # the opening quote
-                self._keep(buf[: i + 1])
+                self._keep(buf[pos : i + 1])
                 self.found = True
-                return buf[i + 1 :]
+                return buf, i + 1
             raise ValueError("the inline video field is not a string")
-        self._keep(buf)  # the rest of ': "' comes with the next piece
-        return b""
+        self._keep(buf[pos:])  # the rest of ': "' comes with the next piece
+        return buf, len(buf)
+
+
+#: Finished answers a client keeps for the download that follows (the newest ones).
+MAX_ANSWERS = 2
+#: Seconds a kept answer is used for; later, the download asks for the operation again.
+ANSWER_TTL = 60.0
+
+
+class RecentAnswers:
+    """The last :data:`MAX_ANSWERS` finished answers of one client, each for :data:`ANSWER_TTL` s.
+
+    A poll that sees an operation ``done`` has just read the whole answer, video included;
+    :meth:`take` hands it to the download that follows, once, so the operation is not fetched
+    and sent again. What is kept is bounded: a few answers for a minute, never tied to the
+    :class:`~videoclient.Video` the caller holds (which has the base64 cut out). An answer
+    taken is forgotten; an older or stale one is dropped on the next :meth:`keep` or
+    :meth:`take`, and all of them by :meth:`clear` (the client closing).
+    """
+
+    def __init__(self, limit: int = MAX_ANSWERS, ttl: float = ANSWER_TTL) -> None:
+        self._limit = limit
+        self._ttl = ttl
+        self._answers: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def _expire(self, now: float) -> None:
+        while self._answers:
+            key, (kept_at, _) = next(iter(self._answers.items()))
+            if now - kept_at < self._ttl:
+                return
+            del self._answers[key]
+
+    def keep(self, key: str, body: bytes, now: float) -> None:
+        """Remember ``body`` as the finished answer for ``key`` (replacing an older one)."""
+        self._answers.pop(key, None)
+        self._answers[key] = (now, body)
+        while len(self._answers) > self._limit:
+            self._answers.popitem(last=False)
+        self._expire(now)
+
+    def take(self, key: str, now: float) -> bytes | None:
+        """The answer kept for ``key`` if it is fresh (and forget it), else None."""
+        self._expire(now)
+        kept = self._answers.pop(key, None)
+        return None if kept is None else kept[1]
+
+    def clear(self) -> None:
+        """Forget every answer."""
+        self._answers.clear()

@@ -238,8 +238,9 @@ def strip_inline(body: bytes) -> tuple[bytes, list[int]]:
     """``body`` with each inline video's base64 cut out, and each one's decoded size.
 
     A finished operation can carry tens of megabytes of base64; reading it with
-    ``json.loads`` would hold it twice more. The value has no escapes (base64 is plain
-    ASCII, "/" aside), so it ends at the next quote.
+    ``json.loads`` would hold it twice more, and so would a slice of it: the value is
+    measured in place. It has no escapes (base64 is plain ASCII, "/" aside), so it ends
+    at the next quote.
     """
     key = b'"' + INLINE_FIELD.encode() + b'"'
     parts: list[bytes] = []
@@ -251,9 +252,9 @@ def strip_inline(body: bytes) -> tuple[bytes, list[int]]:
         end = body.find(b'"', start + 1)
         if colon < 0 or start < 0 or end < 0:
             break
-        value = body[start + 1 : end]
-        clean = len(value) - value.count(b"\\")
-        padding = value[-2:].count(b"=")
+        # Counted in place: a copy of the value would hold the base64 twice.
+        clean = end - start - 1 - body.count(b"\\", start + 1, end)
+        padding = body.count(b"=", max(start + 1, end - 2), end)
         sizes.append(clean * 3 // 4 - padding)
         parts.append(body[pos : start + 1])
         pos = end

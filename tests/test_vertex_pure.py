@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import os
+import sys
 from typing import Any
 
 import pytest
@@ -291,3 +293,28 @@ def test_a_value_split_in_odd_places_decodes_from_a_memoryview(step: int) -> Non
     field = InlineField("f")
     out = b"".join(field.feed(doc[i : i + step]) for i in range(0, len(doc), step))
     assert out == data and field.closed and field.around() == b'{"f" :\n ""}'
+
+
+def test_pybase64_decodes_when_installed_and_refuses_what_binascii_refuses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The speedups extra's decoder is used when importable; both refuse the same input."""
+    pytest.importorskip("pybase64")
+    from videoclient._sansio import inline
+
+    fast = inline.decoder()
+    assert fast is not inline._stdlib_decode
+    inline.decoder.cache_clear()
+    monkeypatch.setitem(sys.modules, "pybase64", None)  # not installed
+    try:
+        assert inline.decoder() is inline._stdlib_decode
+    finally:
+        inline.decoder.cache_clear()
+    data = os.urandom(3000)
+    value = memoryview(base64.b64encode(data))
+    assert fast(value) == inline._stdlib_decode(value) == data
+    for bad in (b"ab!d", b"QQ==QUJD", b"QQ=A", b"Q===", b"QUJD\n"):
+        with pytest.raises(binascii.Error):
+            fast(bad)
+        with pytest.raises(binascii.Error):
+            inline._stdlib_decode(bad)

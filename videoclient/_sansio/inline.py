@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import sys
 from collections import OrderedDict
+from collections.abc import Callable
 
 __all__ = ["ANSWER_TTL", "MAX_ANSWERS", "MAX_OUTSIDE", "InlineField", "RecentAnswers"]
 
@@ -29,14 +31,33 @@ _SPACE = b" \t\r\n"
 
 if sys.version_info >= (3, 11):
 
-    def _decode(data: bytes | memoryview) -> bytes:
+    def _stdlib_decode(data: bytes | memoryview) -> bytes:
         """Strict base64 (what ``b64decode(validate=True)`` does), read in place."""
         return binascii.a2b_base64(data, strict_mode=True)
 
 else:  # pragma: no cover - 3.10 has no strict_mode; b64decode would copy a memoryview
 
-    def _decode(data: bytes | memoryview) -> bytes:
+    def _stdlib_decode(data: bytes | memoryview) -> bytes:
         return base64.b64decode(bytes(data), validate=True)
+
+
+@functools.cache
+def decoder() -> Callable[[bytes | memoryview], bytes]:
+    """The strict base64 decoder: pybase64's (``pip install 'videoclient[speedups]'``), whose
+    SIMD code decodes a video ~50 times faster than the standard library, else binascii's.
+
+    Both refuse the same input (a character outside the alphabet, padding mid-value) with
+    :class:`binascii.Error`. Looked up on the first inline video, not at import.
+    """
+    try:
+        import pybase64
+    except ImportError:
+        return _stdlib_decode
+
+    def decode(data: bytes | memoryview) -> bytes:
+        return pybase64.b64decode(data, validate=True)
+
+    return decode
 
 
 class InlineField:
@@ -114,7 +135,7 @@ class InlineField:
         whole = len(value) - len(value) % 4
         self._carry = bytes(value[whole:])
         try:
-            out = _decode(value[:whole]) if whole else b""
+            out = decoder()(value[:whole]) if whole else b""
         except binascii.Error as exc:
             raise ValueError(f"the inline video is not valid base64: {exc}") from None
         if end >= 0:

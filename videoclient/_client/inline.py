@@ -40,8 +40,8 @@ class _KeptAnswer:
 
     resumes = 0
 
-    def __init__(self, body: bytes) -> None:
-        self._body: bytes | None = body
+    def __init__(self, body: bytes | bytearray) -> None:
+        self._body: bytes | bytearray | None = body
         self._at = 0
         self.status = 200
         self.headers: Mapping[str, str] = {}
@@ -54,7 +54,12 @@ class _KeptAnswer:
         body = self._body
         if body is None:
             return b""
-        piece = body[self._at : self._at + PIECE]
+        end = self._at + PIECE
+        if isinstance(body, bytes):
+            piece = body[self._at : end]  # an answer that fits in one piece is not copied
+        else:
+            with memoryview(body) as whole, whole[self._at : end] as view:
+                piece = bytes(view)  # one copy of the piece, not two
         self._at += len(piece)
         if self._at >= len(body):
             self._body = None  # let the answer go as soon as its last piece is out
@@ -77,7 +82,7 @@ class InlineReader:
         options: Mapping[str, Any],
         on_restart: Callable[[], Awaitable[None]] | None,
         field: str,
-        kept: bytes | None = None,
+        kept: bytes | bytearray | None = None,
     ) -> None:
         self._videos = videos
         self._video_id = video_id

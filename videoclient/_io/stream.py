@@ -18,7 +18,7 @@ from .._sansio.errors import APIConnectionError, APIResponseValidationError, API
 from .._sansio.http import Request
 from .receiver import BodyReceiver
 
-__all__ = ["DOWNLOAD_CHUNK", "StreamResponse", "describe", "read_capped", "safe"]
+__all__ = ["DOWNLOAD_CHUNK", "WHOLE_MIN", "StreamResponse", "describe", "read_capped", "safe"]
 
 DOWNLOAD_CHUNK = 256 * 1024
 
@@ -148,37 +148,48 @@ def _too_big(raw: aiohttp.ClientResponse, req: Request, cap: int) -> APIResponse
     )
 
 
-async def read_capped(raw: aiohttp.ClientResponse, req: Request, cap: int) -> bytes:
-    """The whole body of a JSON (or error) response, at most ``max_json_bytes`` of it."""
+#: JSON answers at least this long are gathered in one growing buffer: joining the pieces
+#: at the end (aiohttp's ``read``) would hold the whole answer twice at that moment, and a
+#: finished Vertex operation carries its video inline (85 MiB of JSON for a 64 MiB MP4).
+WHOLE_MIN = 1024 * 1024
+
+
+async def read_capped(raw: aiohttp.ClientResponse, req: Request, cap: int) -> bytes | bytearray:
+    """The whole body of a JSON (or error) response, at most ``max_json_bytes`` of it.
+
+    A large body (:data:`WHOLE_MIN`) comes back as the ``bytearray`` it was read into.
+    """
     content = raw.content
     try:
+        declared = raw.content_length
         if "Content-Encoding" not in raw.headers:
             # Nothing is decompressed: the body is exactly as long as declared.
-            if content.is_eof():
+            if declared is not None and declared > cap:
+                raise _too_big(raw, req, cap)
+            small = declared is not None and declared < WHOLE_MIN
+            if small and content.is_eof():
                 # The usual case for JSON: the whole body came with the headers.
-                body = content.read_nowait()
-                if len(body) > cap:
-                    raise _too_big(raw, req, cap)
-                return body
-            declared = raw.content_length
-            if declared is not None and declared <= cap:
+                return content.read_nowait()
+            if small:
                 # aiohttp reads no further than the declared length: the cap holds.
                 return await content.read()
-        else:
-            declared = raw.content_length
-        if declared is not None and declared > cap:
+        elif declared is not None and declared > cap:
             raise _too_big(raw, req, cap)
-        chunks: list[bytes] = []
-        total = 0
-        async for chunk in content.iter_chunked(64 * 1024):
-            total += len(chunk)
-            if total > cap:
+        body = bytearray()
+        while chunk := await content.readany():
+            if len(body) + len(chunk) > cap:
                 raise _too_big(raw, req, cap)
-            chunks.append(chunk)
+            body += chunk  # grown in place (realloc), not copied piece by piece
+        plain = "Content-Encoding" not in raw.headers
+        if plain and declared is not None and len(body) < declared:
+            raise APIConnectionError(
+                f"{req.method} {req.shown}: the response broke off after {len(body)} "
+                f"of {declared} bytes"
+            )
     except asyncio.TimeoutError as exc:
         raise APITimeoutError(f"{req.method} {req.shown}: timed out reading the response") from exc
     except aiohttp.ClientError as exc:
         raise APIConnectionError(
             f"{req.method} {req.shown}: the response broke off: {describe(exc)}"
         ) from exc
-    return b"".join(chunks)
+    return body if len(body) >= WHOLE_MIN else bytes(body)

@@ -34,7 +34,9 @@ def invalid_answer(
     )
 
 
-def read_json(body: bytes, resp: Response, *, method: str | None, url: str | None) -> Any:
+def read_json(
+    body: bytes | bytearray, resp: Response, *, method: str | None, url: str | None
+) -> Any:
     """``body`` (the answer's, or what is left of it) as JSON.
 
     Raises:

@@ -72,7 +72,7 @@ class Response:
 
     status: int
     headers: Mapping[str, str]
-    body: bytes
+    body: bytes | bytearray
 
     @property
     def request_id(self) -> str | None:
@@ -90,7 +90,7 @@ def path_segment(value: str) -> str:
     return quote(value, safe="")
 
 
-def loads(body: bytes) -> Any:
+def loads(body: bytes | bytearray) -> Any:
     """``json.loads(body)``, skipping its encoding detection for the usual UTF-8 body."""
     try:
         return json.loads(body.decode())
@@ -102,7 +102,7 @@ _TAG_RE = re.compile(r"<[^>]+>")
 _SPACE_RE = re.compile(r"\s+")
 
 
-def readable_text(body: bytes, limit: int = 300) -> str:
+def readable_text(body: bytes | bytearray, limit: int = 300) -> str:
     """A short human reading of a non-JSON body (an HTML error page from a proxy, say)."""
     text = body[: limit * 8].decode("utf-8", "replace")
     title = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)

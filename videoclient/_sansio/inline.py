@@ -197,7 +197,7 @@ class RecentAnswers:
     def __init__(self, limit: int = MAX_ANSWERS, ttl: float = ANSWER_TTL) -> None:
         self._limit = limit
         self._ttl = ttl
-        self._answers: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._answers: OrderedDict[str, tuple[float, bytes | bytearray]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._answers)
@@ -209,7 +209,7 @@ class RecentAnswers:
                 return
             del self._answers[key]
 
-    def keep(self, key: str, body: bytes, now: float) -> None:
+    def keep(self, key: str, body: bytes | bytearray, now: float) -> None:
         """Remember ``body`` as the finished answer for ``key`` (replacing an older one)."""
         self._answers.pop(key, None)
         self._answers[key] = (now, body)
@@ -217,7 +217,7 @@ class RecentAnswers:
             self._answers.popitem(last=False)
         self._expire(now)
 
-    def take(self, key: str, now: float) -> bytes | None:
+    def take(self, key: str, now: float) -> bytes | bytearray | None:
         """The answer kept for ``key`` if it is fresh (and forget it), else None."""
         self._expire(now)
         kept = self._answers.pop(key, None)

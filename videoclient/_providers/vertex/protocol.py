@@ -234,7 +234,7 @@ def build_job_content(video: Video, *, variant: str = "video") -> Request:
 # -- responses ---------------------------------------------------------------------------------
 
 
-def strip_inline(body: bytes) -> tuple[bytes, list[int]]:
+def strip_inline(body: bytes | bytearray) -> tuple[bytes | bytearray, list[int]]:
     """``body`` with each inline video's base64 cut out, and each one's decoded size.
 
     A finished operation can carry tens of megabytes of base64; reading it with
@@ -243,7 +243,7 @@ def strip_inline(body: bytes) -> tuple[bytes, list[int]]:
     at the next quote.
     """
     key = b'"' + INLINE_FIELD.encode() + b'"'
-    parts: list[bytes] = []
+    parts: list[bytes | bytearray] = []
     sizes: list[int] = []
     pos = 0
     while (at := body.find(key, pos)) >= 0:

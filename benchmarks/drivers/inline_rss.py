@@ -1,8 +1,11 @@
 """Inline-download driver: peak RSS growth fetching a finished Veo job's inline MP4 to a file.
 
-The job is created with a bare POST and left to finish (no poll: a poll of a finished job
-carries the video too, and would set the peak first); then the client fetches the
-operation once and writes the video. Growth = peak RSS after - RSS before.
+The job is created with a bare POST and left to finish; then, with RSS measured from
+there, ``videoclient-vertex`` downloads it by name (one streamed fetch of the operation,
+decoded into the file), ``videoclient-vertex-poll`` polls it (the poll that sees it done)
+and downloads the Video it got (decoding that poll's kept answer, no second fetch), and
+``genai-async`` polls it with ``operations.get`` and writes ``video_bytes``. Growth = peak
+RSS after - RSS before.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 
 from ._common import KEY, base_parser, emit, quiet_warnings, skip
 
-CLIENTS = ("videoclient-vertex", "genai-async")
+CLIENTS = ("videoclient-vertex", "videoclient-vertex-poll", "genai-async")
 MODEL = "veo-3.1-generate-001"
 
 
@@ -48,6 +51,15 @@ async def _videoclient(root: str, name: str, out: Path) -> None:
         await client.videos.download(name, out)
 
 
+async def _videoclient_poll(root: str, name: str, out: Path) -> None:
+    from videoclient import AsyncVideoClient
+
+    async with AsyncVideoClient.vertex(KEY, base_url=root) as client:
+        video = await client.videos.retrieve(name)
+        assert video.status == "completed", video.status
+        await client.videos.download(video, out)
+
+
 async def _genai(root: str, name: str, out: Path) -> None:
     from google import genai
     from google.genai import types
@@ -72,7 +84,7 @@ def main() -> None:
         return
     quiet_warnings()
     root = args.base_url.removesuffix("/v1")
-    if args.client == "videoclient-vertex":
+    if args.client.startswith("videoclient-"):
         import videoclient  # noqa: F401
     else:
         from google import genai  # noqa: F401
@@ -83,7 +95,10 @@ def main() -> None:
         with open("/proc/self/clear_refs", "w") as fh:  # peak RSS starts again from now
             fh.write("5")
         before = _status_kib("VmRSS")
-        fetch = _videoclient if args.client == "videoclient-vertex" else _genai
+        fetch = {
+            "videoclient-vertex": _videoclient,
+            "videoclient-vertex-poll": _videoclient_poll,
+        }.get(args.client, _genai)
         asyncio.run(fetch(root, name, out))
         peak = _status_kib("VmHWM")
         size = out.stat().st_size

@@ -252,8 +252,9 @@ class AsyncVideoClient:
         returning an OAuth2 access token, called before every request) sent as
         ``Authorization: Bearer``. Job ids are operation names. Vertex has no list,
         delete, remix, edit, extend or characters (``UnsupportedOperationError`` before
-        any request). ``download`` streams the finished operation and decodes its inline
-        base64 video straight into the file.
+        any request). ``download`` decodes the inline base64 video straight into the file:
+        from the answer of the poll that saw the operation done (the client keeps its two
+        latest such answers for 60 s), else from the operation fetched again and streamed.
 
         Args:
             api_key: Express mode's key.

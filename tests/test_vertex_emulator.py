@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -256,3 +258,15 @@ def test_google_genai_runs_against_the_emulator() -> None:
         video = op.result.generated_videos[0].video
         assert video.mime_type == "video/mp4"
         assert probe_video(video.video_bytes, "video") == (720, 1280, 4)
+
+
+async def test_an_idle_client_lets_go_of_a_kept_answer_when_its_time_is_up() -> None:
+    """The kept answer (the whole video) is dropped at its time even with no later call."""
+    from videoclient._sansio.inline import RecentAnswers
+
+    async with running() as (_, client):
+        answers = client.videos._session.answers = RecentAnswers(ttl=0.2)
+        await done(client)
+        assert len(answers) == 1
+        await asyncio.sleep(0.5)  # no call in between: only the client's timer can drop it
+        assert len(answers) == 0

@@ -6,6 +6,7 @@ modules as subclasses of :class:`VideoOperations`; ``AsyncVideos`` combines them
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -65,7 +66,12 @@ class VideoOperations:
         if provider.content_inline is not None and cls is Video and result.status == "completed":
             # The answer carries the video inline: the download that follows decodes it
             # from here instead of fetching the operation (and its video) again.
-            session.answers.keep(result.id, resp.body, clock.now())
+            answers = session.answers
+            answers.keep(result.id, resp.body, clock.now())
+            # Dropped when its time is up even if this client makes no other call.
+            asyncio.get_running_loop().call_later(
+                answers.ttl, lambda: answers.prune(clock.now() + 1e-3)
+            )
         return result
 
     async def _create(self, req: Request, cls: type[Any], options: Mapping[str, Any]) -> Any:

@@ -190,8 +190,9 @@ class RecentAnswers:
     :meth:`take` hands it to the download that follows, once, so the operation is not fetched
     and sent again. What is kept is bounded: a few answers for a minute, never tied to the
     :class:`~videoclient.Video` the caller holds (which has the base64 cut out). An answer
-    taken is forgotten; an older or stale one is dropped on the next :meth:`keep` or
-    :meth:`take`, and all of them by :meth:`clear` (the client closing).
+    taken is forgotten; an older or stale one is dropped on the next :meth:`keep`,
+    :meth:`take` or :meth:`prune` (the client calls it when the answer's time is up, so an
+    idle client holds nothing past it), and all of them by :meth:`clear` (the client closing).
     """
 
     def __init__(self, limit: int = MAX_ANSWERS, ttl: float = ANSWER_TTL) -> None:
@@ -201,6 +202,15 @@ class RecentAnswers:
 
     def __len__(self) -> int:
         return len(self._answers)
+
+    @property
+    def ttl(self) -> float:
+        """Seconds an answer is kept."""
+        return self._ttl
+
+    def prune(self, now: float) -> None:
+        """Drop every answer older than :attr:`ttl` at ``now``."""
+        self._expire(now)
 
     def _expire(self, now: float) -> None:
         while self._answers:

@@ -180,6 +180,20 @@ async def test_a_hint_of_zero_is_stopped_by_the_loop_guard(virtual: TestClock) -
         assert min(virtual.polls) >= pacing.MIN_DELAY  # paced, if barely: hence the guard
 
 
+async def test_the_callers_own_calls_never_count_against_the_guard() -> None:
+    """A web service that retrieves (and downloads) one popular job for each of its own
+    requests is not a runaway loop: only the client's own loops are guarded."""
+    async with await emulator(render_seconds=0.0) as emu:
+        guard = LoopGuard(max_requests=3, window=1_000.0)
+        async with AsyncVideoClient(KEY, base_url=emu.base_url, loop_guard=guard) as client:
+            video = await client.videos.create(prompt="popular", size="64x64")
+            for _ in range(10):
+                assert (await client.videos.retrieve(video.id)).id == video.id
+            for _ in range(5):
+                await client.videos.list_page(limit=1)
+        assert emu.count("GET", route=ONE) == 10
+
+
 async def test_without_the_guard_the_same_wait_runs_to_its_deadline(virtual: TestClock) -> None:
     """loop_guard=None lets a caller poll as fast as the server asks."""
     async with await emulator(poll_after_min_ms=0, poll_after_max_ms=0) as emu:

@@ -109,8 +109,6 @@ class BodyReader:
 
     async def open(self) -> None:
         """Send the first request; raises the API error if the content cannot be had."""
-        params = "&".join(f"{k}={v}" for k, v in self._req.params)
-        self._videos._session.watch("content", self._video_id, params)
         await self._connect(known=None)
 
     async def _connect(self, *, known: ContentMeta | None, after: Exception | None = None) -> None:

@@ -54,8 +54,6 @@ class VideoOperations:
     async def _call(self, req: Request, cls: type[Any], options: Mapping[str, Any]) -> Any:
         session = self._session
         opts = session.options(options)
-        if opts.idempotency_key and req.method == "POST":
-            session.watch("start", opts.idempotency_key)  # one job's start, sent again and again
         transport = session.transport()
         if req.form is not None or req.inline_files:
             req = await resolve_off_loop(req)  # reads the caller's files in a worker thread
@@ -207,7 +205,6 @@ class VideoOperations:
     async def delete(self, video_id: str, **options: Unpack[RequestOptions]) -> DeletedVideo:
         """Delete a job: a finished one and its assets; on Runway, a pending one is cancelled."""
         self._session.require("delete")
-        self._session.watch("delete", video_id)
         deleted: DeletedVideo = await self._call(
             self._session.provider.build_delete(video_id), DeletedVideo, options
         )

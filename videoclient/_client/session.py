@@ -8,7 +8,9 @@ has no cycle.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from .._io import clock
@@ -22,7 +24,22 @@ from .._sansio.options import CallOptions, resolve_options
 if TYPE_CHECKING:
     from .._io.transport import Transport
 
-__all__ = ["Session"]
+__all__ = ["Session", "guarded"]
+
+#: Set inside the client's own loops (waits, batches): only their calls count against the
+#: loop guard. A caller's own calls never do: a web service that retrieves a popular job
+#: for each of its requests is not a runaway loop.
+_GUARDED: ContextVar[bool] = ContextVar("videoclient_loop_guarded", default=False)
+
+
+@contextlib.contextmanager
+def guarded() -> Iterator[None]:
+    """Count the calls made in this block (and the tasks it starts) against the loop guard."""
+    token = _GUARDED.set(True)
+    try:
+        yield
+    finally:
+        _GUARDED.reset(token)
 
 
 class Session:
@@ -80,12 +97,13 @@ class Session:
         require(self.provider, operation)
 
     def watch(self, *key: str) -> None:
-        """Count a call about ``key`` against the loop guard (before it is sent).
+        """Count a call about ``key`` against the loop guard (before it is sent), when it
+        is made by one of the client's own loops (:func:`guarded`).
 
         Raises:
             RequestLoopError: Too many calls about ``key`` within the guard's window.
         """
-        if self._loops is not None:
+        if self._loops is not None and _GUARDED.get():
             self._loops.note(key, clock.now())
 
     def progressed(self, *key: str, prefix: bool = False) -> None:

@@ -34,6 +34,7 @@ from .._sansio.models import Video, handle_of
 from .._sansio.validate import check_id
 from .operations import VideoOperations
 from .raw import RawResponse, with_raw
+from .session import guarded
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
@@ -126,7 +127,8 @@ async def _retrieve(
     two is the time it is taken at (a busy event loop can delay either end).
     """
     sent = clock.now()
-    raw: RawResponse[Video] = await with_raw(ops.retrieve)(video_id, **options)
+    with guarded():
+        raw: RawResponse[Video] = await with_raw(ops.retrieve)(video_id, **options)
     return raw.parse(), ops._session.provider.poll_hint(raw.headers), (sent + clock.now()) / 2
 
 
@@ -419,9 +421,10 @@ class _AsCompleted:
         while more:
             sent = clock.now()
             try:
-                page = await self._ops._list_page(
-                    pacing.LIST_PAGE_SIZE, "desc", sweep.cursor, self._options, scope
-                )
+                with guarded():
+                    page = await self._ops._list_page(
+                        pacing.LIST_PAGE_SIZE, "desc", sweep.cursor, self._options, scope
+                    )
             except APIStatusError as exc:
                 if exc.status_code not in _NO_LIST_STATUSES:
                     raise

@@ -245,19 +245,18 @@ class Runner:
         """The line's last saved row (a step that raised may have saved one)."""
         return self.current.get(row.key, row)
 
+    def _no_resend(self, request: BatchRequest) -> bool:
+        """Whether a create of this line that may have made a job must not be sent again:
+        its client's policy is conservative, and the run was not told to resend anyway."""
+        return self.client_for(request).create_retry == "conservative" and not self.resend_uncertain
+
     def _unsure_stays(self, exc: Exception, request: BatchRequest) -> bool:
-        """Whether a create that may have made a job must not be resent for this line."""
-        conservative = self.client_for(request).create_retry == "conservative"
-        return (
-            bool(getattr(exc, "job_may_exist", False))
-            and conservative
-            and not self.resend_uncertain
-        )
+        """Whether this failure of a create may have made a job that must not be resent."""
+        return bool(getattr(exc, "job_may_exist", False)) and self._no_resend(request)
 
     async def create(self, row: JournalRow, request: BatchRequest) -> JournalRow:
         client = self.client_for(request)
-        conservative = client.create_retry == "conservative"
-        if jr.create_unsure(row) and conservative and not self.resend_uncertain:
+        if jr.create_unsure(row) and self._no_resend(request):
             raise ResendRefusedError(client.provider)
         row = self.save(jr.begin_create(row))  # committed before anything is sent
         assert row.idempotency_key is not None

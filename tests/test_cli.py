@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -494,27 +495,32 @@ def test_local_before_the_command_and_json(tmp_path: Path, monkeypatch: pytest.M
     assert data["video"]["status"] == "completed" and (tmp_path / "l.mp4").stat().st_size > 0
 
 
-def test_serve_runs_the_emulator_until_interrupted(tmp_path: Path) -> None:
-    """serve --port 0 listens, answers the CLI, and stops cleanly on SIGINT."""
+@contextlib.contextmanager
+def serving(*flags: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``videoclient serve --port 0 FLAGS`` running, with its base URL; SIGINT at the end."""
     proc = subprocess.Popen(
-        [*CLI, "serve", "--port", "0", "--render-seconds", "0.1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        [*CLI, "serve", "--port", "0", *flags], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().decode()
         match = re.search(r"serving (http://\S+/v1)", line)
-        assert match, line
+        assert match, line + (proc.stderr.read().decode() if proc.stderr else "")
+        yield proc, match.group(1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+
+
+def test_serve_runs_the_emulator_until_interrupted(tmp_path: Path) -> None:
+    """serve --port 0 listens, answers the CLI, and stops cleanly on SIGINT."""
+    with serving("--render-seconds", "0.1") as (proc, base_url):
         listed = subprocess.run(
-            [*CLI, "--base-url", match.group(1), "--api-key", "sk-any", "--json", "list"],
+            [*CLI, "--base-url", base_url, "--api-key", "sk-any", "--json", "list"],
             capture_output=True,
             timeout=60,
         )
         assert listed.returncode == 0 and json.loads(listed.stdout) == []
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
     assert proc.returncode == 0
 
 
@@ -523,22 +529,10 @@ def test_serve_gateway_quirks_alone_plays_every_quirk(run: Any) -> None:
     the list route then answers 400; a shape that does not exist is a usage error."""
     assert run("serve", "--gateway-error-shape", "nope").exit_code == 2
     assert run("serve", "--gateway-quirks", "no-such-quirk").exit_code == 2
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", "0", "--gateway-quirks"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().decode()
-        match = re.search(r"serving (http://\S+/v1)", line)
-        assert match, line + (proc.stderr.read().decode() if proc.stderr else "")
+    with serving("--gateway-quirks") as (_, base_url):
         listed = subprocess.run(
-            [*CLI, "--base-url", match.group(1), "--api-key", "sk-any", "list"],
+            [*CLI, "--base-url", base_url, "--api-key", "sk-any", "list"],
             capture_output=True,
             timeout=60,
         )
         assert listed.returncode == 3 and b"refuse-list" in listed.stderr
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)

@@ -55,10 +55,6 @@ class Request:
     creates: bool = False
 
     @property
-    def is_post(self) -> bool:
-        return self.method == "POST"
-
-    @property
     def shown(self) -> str:
         """The path for logs and messages: a signed URL without its query (its secret)."""
         if self.anonymous:

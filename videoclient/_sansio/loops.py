@@ -2,11 +2,11 @@
 
 Every loop in the package that sends requests waits between rounds (pacing, back-off); this
 is the backstop for the loop nobody foresaw — a gateway whose answers a wait cannot make
-sense of, a retry that keeps being told "now", user code that re-polls without a pause.
-Each call is counted under what it is about (a job's retrieve, its content, one page of
-one listing, the start of one job under one idempotency key); when one of them sees more
-than ``max_requests`` calls within ``window`` seconds with no progress in between, the next
-call raises :class:`~videoclient.RequestLoopError` instead of being sent.
+sense of, a server that keeps saying "poll again now". Each call a wait of the client makes
+is counted under what it is about (a job's retrieve, one page of one many-job listing); the
+caller's own direct calls are not counted. When one of them sees more than
+``max_requests`` calls within ``window`` seconds with no progress in between, the next call
+raises :class:`~videoclient.RequestLoopError` instead of being sent.
 
 Pure: times come in as numbers (the package clock's), nothing here sleeps or sends.
 """
@@ -39,7 +39,8 @@ def _positive_seconds(_: object, attribute: attrs.Attribute[float], value: float
 
 @attrs.frozen
 class LoopGuard:
-    """How many calls about one job (or one page of one listing) a client allows, how fast.
+    """How many calls about one job (or one page of one listing) a client's waits may make,
+    how fast (the caller's own direct calls are never counted).
 
     More than ``max_requests`` calls within ``window`` seconds about the same thing, with
     no progress in between (a wait that sees the job's status or progress change starts
